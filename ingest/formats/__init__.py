@@ -1,0 +1,1 @@
+"""One reader per file format; `ingest.loaders` picks the reader by suffix and applies the common checks."""

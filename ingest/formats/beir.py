@@ -1,0 +1,51 @@
+"""BEIR corpus files (.jsonl, .jsonl.gz): one JSON object per line with `_id`, `title`, `text`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.errors import DocumentError
+from core.types import LoadedDocument, Page
+
+_FORMAT_HINT = 'each line must be a JSON object like {"_id": "1", "title": "...", "text": "..."} (BEIR corpus format)'
+
+
+def _parse_line(path: Path, number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise DocumentError(str(path), f"line {number} is not valid JSON ({err.msg} at column {err.colno})", _FORMAT_HINT) from err
+    if not isinstance(record, dict) or "_id" not in record or "text" not in record:
+        raise DocumentError(str(path), f"line {number} has no `_id` and `text` fields", _FORMAT_HINT)
+    return record
+
+
+def _record_document(path: Path, record: dict) -> LoadedDocument | None:
+    title = " ".join(str(record.get("title") or "").split())
+    body = str(record.get("text") or "").strip()
+    text = f"{title}\n\n{body}" if title and body else (title or body)
+    if not text:
+        return None  # nothing to index
+    return LoadedDocument(
+        path=str(path), doc_type="jsonl", pages=(Page(text=text),), title=title, record_id=str(record["_id"])
+    )
+
+
+def load_beir(path: Path, text: str) -> list[LoadedDocument]:
+    """One LoadedDocument per record (empty records skipped), or DocumentError naming the bad line."""
+    documents, seen = [], {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        record = _parse_line(path, number, line)
+        record_id = str(record["_id"])
+        if record_id in seen:
+            raise DocumentError(
+                str(path), f"line {number} repeats _id {record_id!r} from line {seen[record_id]}", "give every record a unique _id"
+            )
+        seen[record_id] = number
+        document = _record_document(path, record)
+        if document is not None:
+            documents.append(document)
+    return documents

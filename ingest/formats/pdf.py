@@ -1,0 +1,113 @@
+"""PDF: text per page with pypdf (1-based page numbers); heading paths from the PDF outline (bookmarks)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from core.errors import DocumentError
+from core.types import Heading, LoadedDocument, Page
+from ingest.formats.structure import HeadingStack
+
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_DECRYPT_HINT = "the PDF is encrypted; remove the password, e.g. qpdf --decrypt --password=PASS in.pdf out.pdf, and ingest again"
+_OCR_HINT = "it is probably scanned images; run OCR first, e.g. ocrmypdf in.pdf out.pdf, and ingest the result"
+_CORRUPT_HINT = "the file is damaged or not really a PDF; re-export it, or try a repair with: qpdf in.pdf fixed.pdf"
+
+
+def _open_reader(path: Path):
+    """A PdfReader that is decrypted (empty user password) or a DocumentError."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # recoverable-structure warnings are noise here
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(str(path), "is encrypted (password-protected)", _DECRYPT_HINT)
+        len(reader.pages)  # forces the page tree to be parsed, so damage shows up here
+    except DocumentError:
+        raise
+    except (FileNotDecryptedError, DependencyError) as err:
+        raise DocumentError(str(path), f"is encrypted and cannot be opened ({err})", _DECRYPT_HINT) from err
+    except Exception as err:  # pypdf raises many types (PdfReadError, ValueError, KeyError...) on damage
+        raise DocumentError(str(path), f"is not a readable PDF ({type(err).__name__}: {err})", _CORRUPT_HINT) from err
+    return reader
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    return _MANY_NEWLINES.sub("\n\n", _TRAILING_SPACE.sub("\n", text)).strip()
+
+
+def _page_texts(reader, path: Path) -> list[str]:
+    """Extracted text of every page; a page that fails to extract becomes empty, not fatal."""
+    texts = []
+    for index, page in enumerate(reader.pages):
+        try:
+            texts.append(_clean(page.extract_text() or ""))
+        except Exception as err:  # one damaged content stream must not lose the other pages
+            logging.getLogger(__name__).warning("%s: page %d could not be read: %s", path, index + 1, err)
+            texts.append("")
+    return texts
+
+
+def _outline_entries(reader) -> list[tuple[int, int, str]]:
+    """(page index, level, title) for every bookmark, in document order; [] when there is no usable outline."""
+    entries: list[tuple[int, int, str]] = []
+
+    def walk(items, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+                continue
+            page_index = reader.get_destination_page_number(item)
+            title = " ".join(str(item.title or "").split())
+            if page_index is not None and page_index >= 0 and title:
+                entries.append((page_index, level, title))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # a broken outline only costs us the heading paths
+        return []
+    return sorted(entries, key=lambda e: e[0])
+
+
+def _page_headings(text: str, entries: list[tuple[int, str]], stack: HeadingStack) -> tuple[Heading, ...]:
+    """Headings of one page: the path inherited from earlier pages, then each bookmark found in the text."""
+    headings = [Heading(0, stack.path)] if stack.path else []
+    cursor = 0
+    for level, title in entries:
+        found = text.find(title, cursor)
+        start = found if found >= 0 else cursor
+        cursor = start
+        path = stack.push(level, title)
+        if headings and headings[-1].start == start:
+            headings.pop()
+        headings.append(Heading(start, path))
+    return tuple(headings)
+
+
+def load_pdf(path: Path) -> LoadedDocument:
+    """Load a PDF page by page, or raise DocumentError (corrupt, encrypted, or no text layer)."""
+    reader = _open_reader(path)
+    texts = _page_texts(reader, path)
+    if not any(texts):
+        raise DocumentError(str(path), f"has no extractable text in {len(texts)} page(s)", _OCR_HINT)
+    outline = _outline_entries(reader)
+    stack = HeadingStack()
+    pages = []
+    for index, text in enumerate(texts):
+        on_page = [(level, title) for page_index, level, title in outline if page_index == index]
+        pages.append(Page(text=text, page=index + 1, headings=_page_headings(text, on_page, stack)))
+    return LoadedDocument(path=str(path), doc_type="pdf", pages=tuple(pages), title=_pdf_title(reader, path))
+
+
+def _pdf_title(reader, path: Path) -> str:
+    try:
+        title = (reader.metadata or {}).get("/Title")
+    except Exception:
+        title = None
+    return " ".join(str(title).split()) if title else path.stem

@@ -1,0 +1,84 @@
+"""Word .docx: paragraphs and tables in document order; heading paths from the Heading N styles."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from core.errors import DocumentError
+from core.types import LoadedDocument
+from ingest.formats.structure import PageBuilder
+
+# Built-in heading styles; Word stores their English names even in localised versions, but some tools write
+# the localised ones ("标题 1").
+_HEADING_STYLE = re.compile(r"^(?:heading|标题|titre|überschrift)\s*(\d)$", re.IGNORECASE)
+_BAD_DOCX_HINT = (
+    "open it in Word or LibreOffice and save it again as .docx (old .doc files must be converted; "
+    "password-protected files must have the password removed)"
+)
+
+
+def _open_document(path: Path):
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        return docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
+        raise DocumentError(str(path), f"is not a readable .docx file ({type(err).__name__})", _BAD_DOCX_HINT) from err
+
+
+def _heading_level(paragraph) -> int | None:
+    """The outline level of a heading paragraph, or None for body text."""
+    try:
+        name = paragraph.style.name if paragraph.style is not None else ""
+    except (KeyError, ValueError):  # a style id that the styles part does not define
+        return None
+    match = _HEADING_STYLE.match(name or "")
+    return int(match.group(1)) if match else None
+
+
+def _is_title(paragraph) -> bool:
+    try:
+        return paragraph.style is not None and paragraph.style.name == "Title"
+    except (KeyError, ValueError):
+        return False
+
+
+def _table_text(table) -> str:
+    """One line per row, cells joined by ' | '; merged cells (repeated by python-docx) appear once."""
+    lines = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()))
+        if any(cells):
+            lines.append(" | ".join(cells))
+    return "\n".join(lines)
+
+
+def load_docx(path: Path) -> LoadedDocument:
+    """Load a .docx file as one page with heading paths, or raise DocumentError."""
+    from docx.table import Table
+
+    document = _open_document(path)
+    builder = PageBuilder()
+    title = ""
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            builder.add_paragraph(_table_text(block))
+            continue
+        level = _heading_level(block)
+        if level is not None:
+            builder.add_heading(level, block.text)
+        elif _is_title(block):
+            title = title or " ".join(block.text.split())
+            builder.add_paragraph(block.text)
+        else:
+            builder.add_paragraph(block.text)
+    title = (document.core_properties.title or "").strip() or title or path.stem
+    return LoadedDocument(path=str(path), doc_type="docx", pages=(builder.build(),), title=title)

@@ -1,0 +1,313 @@
+"""Ingestion: walk the inputs, skip what is unchanged, load + chunk + embed the rest, commit file by file.
+
+Each file's replacement is one SQLite transaction, so a crash (even `kill -9`) loses at most the files in
+flight and a re-run finishes the job. Chunks of several small files are embedded together (longest first)
+because one big `encode` call is much faster than many tiny ones. A bad file is recorded as failed and the
+batch goes on; what was stored for it before is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.config import Settings
+from core.errors import DocumentError, IndexNotFound, RagError
+from core.types import Chunk, LoadedDocument
+from ingest.embedder import Embedder, length_order, load_embedder
+from ingest.lock import WriterLock
+from ingest.store import MANIFEST_FILE, IndexStore, Manifest
+
+STATUSES = ("added", "updated", "unchanged", "removed", "failed")
+SPECIAL_TOKENS = 2  # [CLS] and [SEP] are added by the model around every chunk
+FLUSH_FILES = 16  # commit at least this often, so progress and crash recovery stay fine-grained
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file."""
+
+    path: str
+    status: str  # added | updated | unchanged | removed | failed
+    chunks: int = 0
+    error: str = ""
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one `ingest_paths` call."""
+
+    files: list[FileResult] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    index_dir: str = ""
+
+    def count(self, status: str) -> int:
+        """Number of files with this status."""
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def summary(self) -> str:
+        """One line: counts per status, chunks embedded, time."""
+        counts = ", ".join(f"{self.count(s)} {s}" for s in STATUSES)
+        return f"{counts}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s"
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """Sent to `on_progress` after each committed file (and after each embedded slab of chunks)."""
+
+    files_done: int
+    files_total: int
+    current_path: str
+    chunks_done: int
+
+
+@dataclass
+class _Prepared:
+    path: str
+    content_hash: str
+    status: str
+    docs: list[LoadedDocument]
+    chunks: list[Chunk]
+
+
+def file_sha256(path: str) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class _Ingest:
+    """One run over the inputs against an open, locked store."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings, on_progress):
+        self.store, self.embedder, self.settings = store, embedder, settings
+        self.on_progress = on_progress or (lambda progress: None)
+        self.report = IngestReport(index_dir=str(store.index_dir))
+        self.known = store.sources()
+        self.previously_failed = {f.path: f.error for f in store.failed()}
+        self.files_total = 0
+
+    def run(self, paths: Iterable[str | os.PathLike]) -> IngestReport:
+        from ingest.loaders import iter_input_files
+
+        started = time.perf_counter()
+        roots = [Path(os.path.abspath(Path(p).expanduser())) for p in paths]  # keep symlink names users see
+        for root in (r for r in roots if not r.exists()):
+            self._finish(FileResult(str(root), "failed", error="no such file or folder; check the path"))
+        files = [os.path.abspath(f) for f in iter_input_files([r for r in roots if r.exists()])]
+        self.files_total = len(files) + len(self.report.files)
+        self._remove_deleted([str(r) for r in roots if r.is_dir()], set(files))
+        pending: list[_Prepared] = []
+        for path in files:
+            prepared = self._prepare(path)
+            if isinstance(prepared, FileResult):
+                self._finish(prepared)
+                continue
+            pending.append(prepared)
+            if (
+                len(pending) >= FLUSH_FILES
+                or sum(len(p.chunks) for p in pending) >= 4 * self.settings.batch_size
+            ):
+                self._flush(pending)
+                pending = []
+        self._flush(pending)
+        self.store.mark_ingested()
+        self.store.save_vectors()
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _finish(self, result: FileResult) -> None:
+        self.report.files.append(result)
+        failed_again = self.previously_failed.get(result.path) == result.error
+        if result.status == "failed" and os.path.lexists(result.path) and not failed_again:
+            self.store.record_failure(result.path, result.error)
+        self.on_progress(
+            IngestProgress(len(self.report.files), self.files_total, result.path, self.report.chunks_embedded)
+        )
+
+    def _remove_deleted(self, folders: list[str], present: set[str]) -> None:
+        def deleted(paths):
+            return sorted(p for p in paths if p not in present and any(_under(p, f) for f in folders))
+
+        gone, gone_failures = deleted(self.known), deleted(self.previously_failed)
+        if gone or gone_failures:
+            self.store.remove_sources(sorted(set(gone) | set(gone_failures)))
+            self.files_total += len(gone)
+            for path in gone:
+                self._finish(FileResult(path, "removed"))
+
+    def _prepare(self, path: str) -> _Prepared | FileResult:
+        """Hash, then load and chunk a changed file; a FileResult when there is nothing to embed."""
+        try:
+            self._check_size(path)
+            content_hash = file_sha256(path)
+            if (
+                self.known.get(path) == content_hash
+                and self.store.source_collection(path) == self.settings.collection
+            ):
+                if path in self.previously_failed:
+                    self.store.remove_failure(path)  # the stored version is current again
+                return FileResult(path, "unchanged")
+            docs, chunks = self._load_and_chunk(path)
+        except DocumentError as err:
+            return FileResult(path, "failed", error=f"{err.problem}; {err.hint}" if err.hint else err.problem)
+        except OSError as err:
+            return FileResult(
+                path,
+                "failed",
+                error=f"cannot be read ({err.strerror or err}); check that it exists and is readable",
+            )
+        except Exception as err:  # noqa: BLE001 - one file's surprise must not abort the batch
+            return FileResult(
+                path, "failed", error=f"unexpected {type(err).__name__}: {err}; please report this file"
+            )
+        status = "updated" if path in self.known else "added"
+        return _Prepared(path, content_hash, status, docs, chunks)
+
+    def _check_size(self, path: str) -> None:
+        size_mb = os.path.getsize(path) / 2**20
+        if size_mb > self.settings.max_file_mb:
+            raise DocumentError(
+                path,
+                f"is {size_mb:.1f} MB, over the {self.settings.max_file_mb:g} MB limit",
+                "raise it with --max-file-mb or split the file",
+            )
+
+    def _load_and_chunk(self, path: str) -> tuple[list[LoadedDocument], list[Chunk]]:
+        from ingest.chunker import chunk_document
+        from ingest.loaders import load_file
+
+        docs = load_file(Path(path), self.settings.max_file_mb)
+        chunks = [
+            c
+            for d in docs
+            for c in chunk_document(
+                d,
+                self.embedder.count_tokens,
+                self.settings.chunk_tokens,
+                self.settings.chunk_overlap,
+                self.settings.collection,
+            )
+        ]
+        if not chunks:
+            raise DocumentError(
+                path,
+                "no text could be extracted",
+                "if it is a scanned document, run OCR on it first (e.g. ocrmypdf)",
+            )
+        return docs, chunks
+
+    def _flush(self, pending: list[_Prepared]) -> None:
+        """Embed the chunks of all pending files in one pass, then commit each file on its own."""
+        if not pending:
+            return
+        texts = [c.text for p in pending for c in p.chunks]
+        vectors = self._embed(texts, pending[0].path)
+        at = 0
+        for prepared in pending:
+            n = len(prepared.chunks)
+            self._finish(self._commit(prepared, vectors[at : at + n]))
+            at += n
+
+    def _commit(self, prepared: _Prepared, vectors: np.ndarray) -> FileResult:
+        try:
+            self.store.replace_source(
+                prepared.path,
+                prepared.content_hash,
+                self.settings.collection,
+                prepared.docs,
+                prepared.chunks,
+                vectors,
+            )
+        except sqlite3.IntegrityError as err:
+            return FileResult(
+                prepared.path,
+                "failed",
+                error=f"has duplicate passage ids ({err}); check it for repeated record ids",
+            )
+        return FileResult(prepared.path, prepared.status, chunks=len(prepared.chunks))
+
+    def _embed(self, texts: list[str], current_path: str) -> np.ndarray:
+        """(n, dim) float32 for texts, embedded longest first in slabs so progress can be shown."""
+        out = np.empty((len(texts), self.embedder.dim), dtype=np.float32)
+        order = length_order(texts)
+        slab = 8 * self.settings.batch_size
+        for at in range(0, len(texts), slab):
+            idx = order[at : at + slab]
+            out[idx] = self.embedder.encode([texts[i] for i in idx], batch_size=self.settings.batch_size)
+            self.report.chunks_embedded += len(idx)
+            self.on_progress(
+                IngestProgress(
+                    len(self.report.files), self.files_total, current_path, self.report.chunks_embedded
+                )
+            )
+        return out
+
+
+def check_chunk_budget(settings: Settings, embedder: Embedder) -> None:
+    """Refuse chunk sizes the model would silently truncate."""
+    limit = embedder.max_tokens - SPECIAL_TOKENS
+    if settings.chunk_tokens > limit:
+        raise RagError(
+            f"--chunk-tokens {settings.chunk_tokens} is more than {embedder.name} reads ({limit})",
+            f"use --chunk-tokens {limit} or less",
+        )
+    if not 0 <= settings.chunk_overlap < settings.chunk_tokens:
+        raise RagError(
+            f"--chunk-overlap {settings.chunk_overlap} must be >= 0 and below --chunk-tokens",
+            f"try --chunk-overlap {settings.chunk_tokens // 6}",
+        )
+
+
+def ingest_paths(
+    paths: Iterable[str | os.PathLike],
+    settings: Settings,
+    embedder: Embedder | None = None,
+    on_progress: Callable[[IngestProgress], None] | None = None,
+) -> IngestReport:
+    """Index files and folders into `settings.index_dir` incrementally; holds the writer lock throughout."""
+    with WriterLock(settings.index_dir):
+        embedder = embedder or load_embedder(settings.embedding_model, settings.device)
+        check_chunk_budget(settings, embedder)
+        wanted = Manifest(embedder.name, embedder.dim, settings.chunk_tokens, settings.chunk_overlap)
+        store = IndexStore.open_for_write(settings.index_dir, wanted)
+        try:
+            return _Ingest(store, embedder, settings, on_progress).run(paths)
+        finally:
+            store.close()
+
+
+def remove_paths(paths: Iterable[str | os.PathLike], settings: Settings) -> int:
+    """Remove indexed files equal to or under each path (the files need not exist); returns files removed."""
+    if not Path(settings.index_dir, MANIFEST_FILE).exists():
+        raise IndexNotFound(settings.index_dir)
+    with WriterLock(settings.index_dir):
+        store = IndexStore.open(settings.index_dir)
+        try:
+            targets = [os.path.abspath(Path(p).expanduser()) for p in paths]
+            indexed = set(store.sources()) | {f.path for f in store.failed()}
+            doomed = sorted(p for p in indexed if any(_under(p, t) for t in targets))
+            removed = store.remove_sources(doomed) if doomed else 0
+            store.save_vectors()
+            return removed
+        finally:
+            store.close()

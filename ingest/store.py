@@ -1,0 +1,487 @@
+"""The on-disk index: SQLite (WAL) is the source of truth, FAISS a cache derived from it, plus a manifest.
+
+Layout of an index folder: `manifest.json` (embedding model, dim, chunk settings, format version),
+`store.sqlite3` (sources, documents, chunks with their float32 vectors, failures, meta), and
+`vectors-<generation>.faiss`. Every write is one SQLite transaction that bumps `generation`; a FAISS file whose
+name carries another generation is ignored and the vectors are rebuilt from SQLite. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import CorruptIndex, EmbedderMismatch, IndexNotFound
+from core.types import Chunk, DocumentRecord, FailedFile, LoadedDocument
+from ingest.vectors import VectorIndex, cache_path, fsync_dir, remove_stale_caches
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+DB_FILE = "store.sqlite3"
+_SQL_BATCH = 500  # stays under SQLite's host-parameter limit
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('generation', '0'), ('last_ingest', '');
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY, content_hash TEXT NOT NULL, collection TEXT NOT NULL, ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, doc_type TEXT NOT NULL, collection TEXT NOT NULL,
+    title TEXT NOT NULL, record_id TEXT, pages INTEGER NOT NULL, chunks INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL,
+    path TEXT NOT NULL, page INTEGER, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
+    heading TEXT NOT NULL, title TEXT NOT NULL, doc_type TEXT NOT NULL, collection TEXT NOT NULL,
+    record_id TEXT, vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
+CREATE TABLE IF NOT EXISTS failures (path TEXT PRIMARY KEY, error TEXT NOT NULL, failed_at TEXT NOT NULL);
+"""
+CHUNK_COLUMNS = (
+    'chunk_id, doc_id, path, page, start, "end", text, heading, title, doc_type, collection, record_id'
+)
+
+
+def utc_now() -> str:
+    """The current time, ISO 8601 UTC to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The settings an index was built with; queries and later ingests must use the same."""
+
+    embedding_model: str
+    dim: int
+    chunk_tokens: int
+    chunk_overlap: int
+    format_version: int = FORMAT_VERSION
+    created_at: str = field(default_factory=utc_now, compare=False)
+
+    def differences(self, wanted: Manifest) -> list[str]:
+        """Human-readable list of settings in which `wanted` differs from this manifest."""
+        keys = ("embedding_model", "dim", "chunk_tokens", "chunk_overlap", "format_version")
+        return [
+            f"{k} {getattr(self, k)} (asked for {getattr(wanted, k)})"
+            for k in keys
+            if getattr(self, k) != getattr(wanted, k)
+        ]
+
+
+def doc_id_of(doc: LoadedDocument) -> str:
+    """The document id: the path for files, `path#_id` for BEIR records."""
+    return doc.path if doc.record_id is None else f"{doc.path}#{doc.record_id}"
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """Load manifest.json; IndexNotFound when absent, CorruptIndex when unreadable."""
+    path = Path(index_dir) / MANIFEST_FILE
+    if not path.exists() or not (Path(index_dir) / DB_FILE).exists():
+        raise IndexNotFound(str(index_dir))
+    try:
+        return Manifest(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as err:
+        raise CorruptIndex(f"cannot read {path}: {err}", f"delete {index_dir} and ingest again") from err
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON via a temp file, fsync and rename, so readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def mismatch_error(index_dir: Path, have: Manifest, wanted: Manifest) -> EmbedderMismatch:
+    """The error for opening an index with other embedding or chunking settings, with how to fix it."""
+    return EmbedderMismatch(
+        f"the index at {index_dir} was built with different settings: {'; '.join(have.differences(wanted))}",
+        f"rebuild into a new folder with `rag ingest PATH... --index NEWDIR`, or delete {index_dir} and ingest "
+        f"again, or keep it with --model {have.embedding_model} --chunk-tokens {have.chunk_tokens} "
+        f"--chunk-overlap {have.chunk_overlap}",
+    )
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA journal_mode = WAL")  # readers keep a consistent snapshot while a writer commits
+    conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after any crash, fast commits
+    return conn
+
+
+def _row_to_chunk(row) -> Chunk:
+    return Chunk(
+        *row[:3],
+        page=row[3],
+        start=row[4],
+        end=row[5],
+        text=row[6],
+        heading=row[7],
+        title=row[8],
+        doc_type=row[9],
+        collection=row[10],
+        record_id=row[11],
+    )
+
+
+class IndexStore:
+    """One index folder. Open with `IndexStore.open` (read) or `IndexStore.open_for_write` (ingest)."""
+
+    def __init__(self, index_dir: Path, manifest: Manifest, conn: sqlite3.Connection):
+        self.index_dir = Path(index_dir)
+        self.manifest = manifest
+        self._conn = conn
+        self._lock = threading.RLock()  # one connection shared by threads (Streamlit)
+        self.generation = -1
+        self._vectors = VectorIndex(manifest.dim)
+        self.refresh()
+
+    @classmethod
+    def open(cls, index_dir: str | Path) -> IndexStore:
+        """Open an existing index; IndexNotFound when there is none."""
+        index_dir = Path(index_dir).expanduser()
+        manifest = read_manifest(index_dir)
+        try:
+            conn = _connect(index_dir / DB_FILE)
+            conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        except sqlite3.DatabaseError as err:
+            raise CorruptIndex(
+                f"cannot read {index_dir / DB_FILE}: {err}", f"delete {index_dir} and ingest again"
+            ) from err
+        return cls(index_dir, manifest, conn)
+
+    @classmethod
+    def open_for_write(cls, index_dir: str | Path, wanted: Manifest) -> IndexStore:
+        """Open or create an index for ingesting; EmbedderMismatch when built with other settings."""
+        index_dir = Path(index_dir).expanduser()
+        index_dir.mkdir(parents=True, exist_ok=True)
+        if not (index_dir / MANIFEST_FILE).exists():
+            write_json_atomic(index_dir / MANIFEST_FILE, asdict(wanted))
+        if not (index_dir / DB_FILE).exists():
+            remove_stale_caches(
+                index_dir, keep=None
+            )  # leftovers of a deleted database would alias new generations
+            conn = _connect(index_dir / DB_FILE)
+            conn.executescript(SCHEMA)
+            conn.close()
+        have = read_manifest(index_dir)
+        if have != wanted:
+            raise mismatch_error(index_dir, have, wanted)
+        return cls.open(index_dir)
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        with self._lock:
+            self._conn.close()
+
+    def _read_generation(self) -> int:
+        return int(self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+    def refresh(self) -> bool:
+        """Pick up commits made by another process; True when the state changed."""
+        with self._lock:
+            generation = self._read_generation()
+            if generation == self.generation:
+                return False
+            cached = VectorIndex.load(cache_path(self.index_dir, generation), self.manifest.dim)
+            if cached is not None and cached.ntotal == self.count_chunks():
+                self._vectors, self.generation = cached, generation
+            else:
+                self._vectors, self.generation = self._rebuild_vectors()
+            return True
+
+    def _rebuild_vectors(self) -> tuple[VectorIndex, int]:
+        """Every vector from SQLite, read in one snapshot, and the generation of that snapshot."""
+        self._conn.execute("BEGIN")
+        try:
+            generation = self._read_generation()
+            rows = self._conn.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        finally:
+            self._conn.execute("COMMIT")
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return VectorIndex.from_arrays(self.manifest.dim, ids, self._decode(rows)), generation
+
+    def _decode(self, rows) -> np.ndarray:
+        blob = b"".join(r[1] for r in rows)
+        if len(blob) != len(rows) * self.manifest.dim * 4:
+            raise CorruptIndex(
+                f"vectors in {self.index_dir / DB_FILE} do not match dim {self.manifest.dim}",
+                f"delete {self.index_dir} and ingest again",
+            )
+        return np.frombuffer(blob, dtype="<f4").reshape(len(rows), self.manifest.dim).astype(np.float32)
+
+    # ---- reading -------------------------------------------------------------------------------------
+
+    def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """Exact top-k (chunk_id, cosine score) per query row, best first."""
+        queries = np.asarray(query_vectors, dtype=np.float32).reshape(-1, self.manifest.dim)
+        with self._lock:
+            if self._vectors.ntotal == 0:
+                return [[] for _ in range(len(queries))]
+            scores, ids = self._vectors.search(queries, k)
+            names = self._chunk_ids_for_rows({int(i) for i in ids.ravel() if i >= 0})
+        return [
+            [(names[int(i)], float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0 and int(i) in names]
+            for srow, irow in zip(scores, ids, strict=True)
+        ]
+
+    def _chunk_ids_for_rows(self, rows: set[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        rows_list = sorted(rows)
+        for at in range(0, len(rows_list), _SQL_BATCH):
+            part = rows_list[at : at + _SQL_BATCH]
+            sql = f"SELECT id, chunk_id FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+            found.update(self._conn.execute(sql, part).fetchall())
+        return found
+
+    def _select_by_chunk_ids(self, columns: str, ids: list[str]) -> dict[str, tuple]:
+        found: dict[str, tuple] = {}
+        with self._lock:
+            for at in range(0, len(ids), _SQL_BATCH):
+                part = ids[at : at + _SQL_BATCH]
+                sql = (
+                    f"SELECT chunk_id, {columns} FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})"
+                )
+                found.update((row[0], row[1:]) for row in self._conn.execute(sql, part))
+        return found
+
+    def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        """Chunks for the given chunk ids, in the same order (ids deleted meanwhile are skipped)."""
+        found = self._select_by_chunk_ids(CHUNK_COLUMNS, list(ids))
+        return [_row_to_chunk(found[i]) for i in ids if i in found]
+
+    def vectors(self, ids: list[str]) -> np.ndarray:
+        """Stored vectors for chunk ids, (n, dim) float32 in the same order; KeyError for unknown ids."""
+        found = self._select_by_chunk_ids("vector", list(ids))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise KeyError(f"unknown chunk ids: {missing[:5]}")
+        return self._decode([(None, found[i][0]) for i in ids])
+
+    def iter_chunks(self, batch: int = 1000) -> Iterator[Chunk]:
+        """Every chunk in insertion order."""
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT id, {CHUNK_COLUMNS} FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (_row_to_chunk(r[1:]) for r in rows)
+
+    def count_chunks(self) -> int:
+        """Number of chunks stored (SQLite, the source of truth)."""
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    @property
+    def vector_count(self) -> int:
+        """Number of vectors in the loaded FAISS index (equals count_chunks() after refresh())."""
+        return self._vectors.ntotal
+
+    def documents(self) -> list[DocumentRecord]:
+        """Every indexed document, sorted by path."""
+        sql = (
+            "SELECT d.doc_id, d.path, d.doc_type, d.collection, s.content_hash, d.pages, d.chunks, "
+            "s.ingested_at FROM documents d JOIN sources s ON s.path = d.path ORDER BY d.path, d.doc_id"
+        )
+        with self._lock:
+            return [DocumentRecord(*row) for row in self._conn.execute(sql)]
+
+    def sources(self) -> dict[str, str]:
+        """Indexed source files: path -> content hash."""
+        with self._lock:
+            return dict(self._conn.execute("SELECT path, content_hash FROM sources"))
+
+    def source_collection(self, path: str) -> str | None:
+        """The collection a source file was indexed into, or None when it is not indexed."""
+        with self._lock:
+            row = self._conn.execute("SELECT collection FROM sources WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def failed(self) -> list[FailedFile]:
+        """Files whose last ingest failed, with the reason."""
+        with self._lock:
+            return [
+                FailedFile(*row)
+                for row in self._conn.execute("SELECT path, error FROM failures ORDER BY path")
+            ]
+
+    def size_bytes(self) -> int:
+        """Bytes on disk of every file in the index folder."""
+        return sum(p.stat().st_size for p in self.index_dir.iterdir() if p.is_file())
+
+    def status(self) -> dict:
+        """Summary for `rag status` and the UI (keys documented in ingest.commands.STATUS_KEYS)."""
+        with self._lock:
+            docs, sources = self._conn.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT path) FROM documents"
+            ).fetchone()
+            last = self._conn.execute("SELECT value FROM meta WHERE key = 'last_ingest'").fetchone()[0]
+            collections = dict(
+                self._conn.execute("SELECT collection, COUNT(*) FROM documents GROUP BY collection")
+            )
+        return {
+            "index_dir": str(self.index_dir),
+            "documents": docs,
+            "files": sources,
+            "chunks": self.count_chunks(),
+            "embedding_model": self.manifest.embedding_model,
+            "dim": self.manifest.dim,
+            "chunk_tokens": self.manifest.chunk_tokens,
+            "chunk_overlap": self.manifest.chunk_overlap,
+            "collections": collections,
+            "size_bytes": self.size_bytes(),
+            "last_ingest": last or None,
+            "generation": self.generation,
+            "failed": [asdict(f) for f in self.failed()],
+        }
+
+    # ---- writing (callers hold ingest.lock.WriterLock) ---------------------------------------------------
+
+    def _write(self, work, bump: bool = True) -> object:
+        """Run `work(conn)` in one IMMEDIATE transaction that also bumps the generation (when `bump`)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(self._conn)
+                if bump:
+                    self._conn.execute(
+                        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                    )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self.generation += int(bump)
+            return result
+
+    def replace_source(
+        self,
+        path: str,
+        content_hash: str,
+        collection: str,
+        docs: list[LoadedDocument],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+    ) -> None:
+        """Atomically swap everything stored for one source file for its new documents, chunks and vectors."""
+        vectors = np.asarray(vectors, dtype="<f4").reshape(len(chunks), self.manifest.dim)
+        counts: dict[str, int] = {}
+        for chunk in chunks:
+            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+
+        def work(conn):
+            old = self._delete_source(conn, path)
+            conn.execute(
+                "INSERT INTO sources VALUES (?, ?, ?, ?)", (path, content_hash, collection, utc_now())
+            )
+            conn.executemany(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        doc_id_of(d),
+                        path,
+                        d.doc_type,
+                        collection,
+                        d.title,
+                        d.record_id,
+                        len(d.pages),
+                        counts.get(doc_id_of(d), 0),
+                    )
+                    for d in docs
+                ],
+            )
+            conn.executemany(
+                f"INSERT INTO chunks ({CHUNK_COLUMNS}, vector) VALUES ({','.join('?' * 13)})",
+                [
+                    (
+                        c.chunk_id,
+                        c.doc_id,
+                        path,
+                        c.page,
+                        c.start,
+                        c.end,
+                        c.text,
+                        c.heading,
+                        c.title,
+                        c.doc_type,
+                        collection,
+                        c.record_id,
+                        vectors[i].tobytes(),
+                    )
+                    for i, c in enumerate(chunks)
+                ],
+            )
+            # AUTOINCREMENT ids grow in insertion order, so this lines up with `chunks`
+            rows = conn.execute("SELECT id FROM chunks WHERE path = ? ORDER BY id", (path,)).fetchall()
+            new = np.array([r[0] for r in rows], dtype=np.int64)
+            conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+            return old, new
+
+        old_ids, new_ids = self._write(work)
+        self._vectors.remove(old_ids)
+        self._vectors.add(new_ids, vectors)
+
+    def _delete_source(self, conn, path: str) -> np.ndarray:
+        ids = np.array(
+            [r[0] for r in conn.execute("SELECT id FROM chunks WHERE path = ?", (path,))], dtype=np.int64
+        )
+        conn.execute("DELETE FROM chunks WHERE path = ?", (path,))
+        conn.execute("DELETE FROM documents WHERE path = ?", (path,))
+        conn.execute("DELETE FROM sources WHERE path = ?", (path,))
+        return ids
+
+    def remove_sources(self, paths: list[str]) -> int:
+        """Delete source files (their documents, chunks, vectors and failures); returns how many were indexed."""
+        known = self.sources()
+
+        def work(conn):
+            removed = [self._delete_source(conn, p) for p in paths]
+            conn.executemany("DELETE FROM failures WHERE path = ?", [(p,) for p in paths])
+            return np.concatenate(removed) if removed else np.zeros(0, np.int64)
+
+        self._vectors.remove(self._write(work))
+        return sum(1 for p in paths if p in known)
+
+    def record_failure(self, path: str, error: str) -> None:
+        """Remember that a file failed (what stays indexed from an earlier version is kept)."""
+        self._write(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", (path, error, utc_now())
+            )
+        )
+
+    def remove_failure(self, path: str) -> None:
+        """Forget a recorded failure (the file is indexed fine again)."""
+        self._write(lambda conn: conn.execute("DELETE FROM failures WHERE path = ?", (path,)))
+
+    def mark_ingested(self) -> None:
+        """Stamp the time of the last completed ingest (searchable content is unchanged: no new generation)."""
+        self._write(
+            lambda conn: conn.execute("UPDATE meta SET value = ? WHERE key = 'last_ingest'", (utc_now(),)),
+            bump=False,
+        )
+
+    def save_vectors(self) -> None:
+        """Write the FAISS cache for the current generation atomically and drop older ones."""
+        with self._lock:
+            target = cache_path(self.index_dir, self.generation)
+            if not target.exists():
+                self._vectors.save(target)
+            remove_stale_caches(self.index_dir, keep=target)

@@ -1,0 +1,110 @@
+"""The offline default generator: answers with the retrieved passages' own sentences, each cited.
+
+Every passage sentence is scored against the question (embedding cosine blended with the share of the
+question's content words it contains, plus a small bonus for the passage's retrieval rank); the best few that
+are not near-duplicates of one another are kept, grouped by source and in document order within a source.
+When no sentence reaches `min_score` it says plainly that the documents do not contain the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.types import Source
+from rag.citations import containment, content_tokens, split_sentences
+from rag.generators.base import History, is_chinese, not_found_text
+
+_COSINE_WEIGHT = 0.7
+_RANK_BONUS = 0.05
+_END_RE = re.compile(r"([.!?。！？…]+[\"'”’)）]*)$")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One passage sentence that could go into the answer."""
+
+    source_n: int
+    rank: int  # 0 for the best-ranked source
+    position: int  # index of the sentence inside its passage
+    text: str
+    tokens: tuple[str, ...]
+
+
+class ExtractiveGenerator:
+    """Composes an answer from the most question-relevant passage sentences, each followed by [n]."""
+
+    name = "extractive"
+
+    def __init__(self, encoder, max_sentences: int = 3, min_score: float = 0.3, keep_ratio: float = 0.75):
+        self.encoder = encoder  # anything with encode(texts) -> (n, dim) unit-norm vectors
+        self.max_sentences = max_sentences
+        self.min_score = min_score  # below this best sentence score: "not found"
+        self.keep_ratio = keep_ratio  # further sentences must score this share of the best one
+        self.duplicate_cosine = 0.9
+
+    def generate(self, question: str, sources: Sequence[Source], history: History = ()) -> Iterator[str]:
+        """Yield the chosen sentences one by one, each ending with its citation."""
+        candidates = self.candidates(sources)
+        chosen = self.select(question, candidates) if candidates else []
+        if not chosen:
+            yield not_found_text(question)
+            return
+        for i, candidate in enumerate(chosen):
+            separator = "" if i == 0 or is_chinese(candidate.text) else " "
+            yield separator + cite(candidate.text, candidate.source_n)
+
+    def candidates(self, sources: Sequence[Source]) -> list[Candidate]:
+        """Distinct, readable sentences of the passages (headings and fragments left out)."""
+        found: dict[str, Candidate] = {}
+        for rank, source in enumerate(sources):
+            for position, sentence in enumerate(split_sentences(source.chunk.text)):
+                text = " ".join(sentence.split())
+                tokens = tuple(content_tokens(text))
+                if len(tokens) >= 3 and len(text) <= 600 and text not in found:
+                    found[text] = Candidate(source.n, rank, position, text, tokens)
+        return list(found.values())
+
+    def scores(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
+        """Relevance of each candidate to the question, roughly in [0, 1]."""
+        vectors = self.encoder.encode([question, *(c.text for c in candidates)])  # (1 + n, dim)
+        cosines = vectors[1:] @ vectors[0]
+        question_tokens = content_tokens(question)
+        lexical = np.array([containment(question_tokens, c.tokens) for c in candidates])
+        n_ranks = max(c.rank for c in candidates) + 1
+        rank_bonus = np.array([_RANK_BONUS * (1 - c.rank / n_ranks) for c in candidates])
+        return _COSINE_WEIGHT * cosines + (1 - _COSINE_WEIGHT) * lexical + rank_bonus
+
+    def select(self, question: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+        """The best few non-duplicate candidates, in reading order."""
+        scores = self.scores(question, candidates)
+        order = np.argsort(-scores, kind="stable")
+        best = float(scores[order[0]])
+        if best < self.min_score:
+            return []
+        vectors = self.encoder.encode([c.text for c in candidates])
+        kept: list[int] = []
+        for i in order:
+            if len(kept) == self.max_sentences or scores[i] < max(self.min_score, self.keep_ratio * best):
+                break
+            if all(float(vectors[i] @ vectors[j]) < self.duplicate_cosine for j in kept):
+                kept.append(int(i))
+        return _reading_order([candidates[i] for i in kept])
+
+
+def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
+    """Group by source (the source of the best sentence first), document order within a source."""
+    first_seen = {c.source_n: i for i, c in reversed(list(enumerate(chosen)))}
+    return sorted(chosen, key=lambda c: (first_seen[c.source_n], c.position))
+
+
+def cite(sentence: str, n: int) -> str:
+    """Put `[n]` before the sentence's closing punctuation (or after it, when there is none)."""
+    marker = f"[{n}]" if is_chinese(sentence) else f" [{n}]"
+    match = _END_RE.search(sentence)
+    if not match:
+        return sentence + marker + ("。" if is_chinese(sentence) else ".")
+    return sentence[: match.start()] + marker + match.group(1)

@@ -1,0 +1,186 @@
+"""Answering a question, end to end: rewrite a follow-up → retrieve → (not found?) → generate → check citations.
+
+`Engine` bundles the retriever, the generator and the embedder the checks use, each loaded on first use and
+then kept. `engine.stream(question, history)` returns an `AnswerStream`: iterate it for text deltas as they are
+generated, then read `.answer` for the checked `Answer`. `engine.ask` does both and returns the answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+from core.config import Settings
+from core.types import Answer, Hit, Source
+from rag.citations import CachedEncoder, check_answer, clean_markers
+from rag.generators.base import History, is_not_found, not_found_text
+from rag.rewrite import rewrite_query
+
+
+class Engine:
+    """Retriever + generator + citation checker for one index, loaded lazily and once."""
+
+    def __init__(self, settings: Settings, retriever=None, generator=None, embedder=None):
+        self.settings = settings
+        self._retriever = retriever
+        self._generator = generator
+        self._embedder = embedder
+        self._encoder: CachedEncoder | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Engine:
+        """An engine for `settings`; nothing is opened or loaded until the first question."""
+        return cls(settings)
+
+    @property
+    def retriever(self):
+        """The retriever over the configured index (opened on first use)."""
+        with self._lock:
+            if self._retriever is None:
+                from rag.retriever import open_retriever
+
+                self._retriever = open_retriever(self.settings)
+            return self._retriever
+
+    def open(self) -> bool:
+        """Open the index now, so that a missing or empty index fails before the first question."""
+        return self.retriever is not None
+
+    @property
+    def encoder(self) -> CachedEncoder:
+        """The retriever's embedder behind a cache, shared by the extractive generator and the checks."""
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = CachedEncoder(_EmbedderHandle(self))
+            return self._encoder
+
+    def embedder(self):
+        """The embedding model: the one given, else the retriever's, else the configured one."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = getattr(self.retriever, "embedder", None) or _load_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def generator(self):
+        """The configured generator (models inside it load on first generation)."""
+        with self._lock:
+            if self._generator is None:
+                from rag.generators import load_generator
+
+                self._generator = load_generator(self.settings.generator, self.settings, encoder=self.encoder)
+            return self._generator
+
+    def stream(self, question: str, history: History = (), *, filters: dict | None = None) -> AnswerStream:
+        """An AnswerStream: iterate for text deltas, then read `.answer`."""
+        return AnswerStream(self, question, list(history), filters)
+
+    def ask(
+        self,
+        question: str,
+        history: History = (),
+        on_token: Callable[[str], None] | None = None,
+        *,
+        filters: dict | None = None,
+    ) -> Answer:
+        """The checked answer; `on_token` sees each text delta as it is generated."""
+        answer_stream = self.stream(question, history, filters=filters)
+        for delta in answer_stream:
+            if on_token is not None:
+                on_token(delta)
+        return answer_stream.answer
+
+    def retrieve(self, query: str, filters: dict | None = None) -> list[Hit]:
+        """The top-k hits for a standalone query."""
+        s = self.settings
+        return self.retriever.retrieve(query, k=s.top_k, mode=s.retrieval_mode, filters=filters)
+
+    def relevance(self, query: str, hits: Sequence[Hit]) -> float:
+        """Best dense (cosine) score among the hits; computed here for hits the dense retriever did not score."""
+        if not hits:
+            return 0.0
+        scores = [h.dense_score for h in hits if h.dense_score is not None]
+        if len(scores) < len(hits):
+            vectors = self.encoder.encode([query, *(h.chunk.text for h in hits)])  # (1 + k, dim)
+            scores.extend(float(v) for v in vectors[1:] @ vectors[0])
+        return max(scores)
+
+
+class AnswerStream:
+    """One answer being generated: iterate for text deltas; `.answer` holds the checked Answer afterwards.
+
+    `query` and `sources` are set once retrieval has run, before the first delta, so a UI can show them early.
+    """
+
+    def __init__(self, engine: Engine, question: str, history: list[tuple[str, str]], filters=None):
+        self.engine = engine
+        self.question = question
+        self.history = history
+        self.filters = filters
+        self.query = ""
+        self.sources: list[Source] = []
+        self.relevance = 0.0
+        self._answer: Answer | None = None
+        self._started = False
+
+    def __iter__(self) -> Iterator[str]:
+        if self._started:
+            raise RuntimeError("an AnswerStream can be iterated only once")
+        self._started = True
+        return self._run()
+
+    @property
+    def answer(self) -> Answer:
+        """The checked answer (generates it first if nobody iterated the stream)."""
+        if not self._started:
+            for _ in self:
+                pass
+        if self._answer is None:
+            raise RuntimeError("the answer is not complete: iterate the stream to its end first")
+        return self._answer
+
+    def _run(self) -> Iterator[str]:
+        engine, settings = self.engine, self.engine.settings
+        generator = engine.generator
+        self.query = rewrite_query(self.question, self.history, chat_model=_chat_model(generator))
+        hits = engine.retrieve(self.query, self.filters)
+        self.sources = [Source(n=i, chunk=h.chunk, score=h.score) for i, h in enumerate(hits, start=1)]
+        self.relevance = engine.relevance(self.query, hits)
+        parts: list[str] = []
+        if self.relevance < settings.min_relevance:
+            parts.append(not_found_text(self.question))
+            yield parts[0]
+        else:
+            for delta in generator.generate(self.query, self.sources, self.history):
+                parts.append(delta)
+                yield delta
+        self._answer = self._checked("".join(parts), generator.name)
+
+    def _checked(self, raw_text: str, generator_name: str) -> Answer:
+        text = clean_markers(raw_text.strip(), len(self.sources))
+        sentences = check_answer(text, self.sources, self.engine.encoder)
+        has_support = any(s.citations and s.supported for s in sentences)
+        found = bool(text) and (has_support or not is_not_found(text))
+        return Answer(self.question, text, sentences, self.sources, found, generator_name, self.query)
+
+
+def _chat_model(generator):
+    return generator if hasattr(generator, "chat") else None
+
+
+class _EmbedderHandle:
+    """Defers choosing the embedder until something is encoded (the engine may not have opened an index)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def encode(self, texts):
+        """Unit-norm vectors from the engine's embedder."""
+        return self.engine.embedder().encode(list(texts))
+
+
+def _load_embedder(settings: Settings):
+    from ingest.embedder import load_embedder
+
+    return load_embedder(settings.embedding_model, settings.device)

@@ -1,0 +1,95 @@
+"""`rag ui`: start the Streamlit app (ui/app.py) on a local port, pointed at an index.
+
+The index reaches the app through the RAG_INDEX_DIR environment variable, the same variable
+core.config.load_settings reads, so every other RAG_* setting passes through unchanged too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from core.config import load_settings
+from core.errors import RagError
+
+APP_PATH = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+DEFAULT_PORT = 8501
+
+
+def register(subparsers) -> None:
+    """Add the `rag ui` subcommand."""
+    parser = subparsers.add_parser(
+        "ui",
+        help="open the chat app in your browser",
+        description="Start the local web app: chat with your documents, see sources, add and remove files.",
+    )
+    parser.add_argument(
+        "--index", default=None, help="index directory (default: RAG_INDEX_DIR or data/index)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    parser.set_defaults(func=run_ui)
+
+
+def streamlit_command(port: int, host: str, app_path: Path = APP_PATH) -> list[str]:
+    """The `streamlit run` command line: headless, no telemetry, no file watcher."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.headless", "true",
+        "--server.address", host,
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+    ]  # fmt: skip
+
+
+def app_environment(index_dir: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the app process: the absolute index path, offline model hub, no telemetry."""
+    env = dict(os.environ if base is None else base)
+    env["RAG_INDEX_DIR"] = str(Path(index_dir).expanduser().resolve())
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    return env
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise a RagError naming another port when something already listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            raise RagError(
+                f"cannot listen on {host}:{port} ({err.strerror or err})",
+                f"another program uses this port; pick another one: rag ui --port {port + 1}",
+            ) from err
+
+
+def display_url(host: str, port: int) -> str:
+    """The URL a user opens; a wildcard address is shown as localhost."""
+    shown = "localhost" if host in {"0.0.0.0", "::", ""} else host
+    return f"http://{shown}:{port}"
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    """Start Streamlit in the foreground and return its exit code (0 after Ctrl+C)."""
+    settings = load_settings(index_dir=args.index)
+    ensure_port_free(args.host, args.port)
+    env = app_environment(settings.index_dir)
+    print(f"docqa app for index {env['RAG_INDEX_DIR']}", flush=True)
+    print(f"Open {display_url(args.host, args.port)} in your browser (Ctrl+C stops it).", flush=True)
+    process = subprocess.Popen(streamlit_command(args.port, args.host), env=env)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(timeout=10)
+        return 0

@@ -1,0 +1,114 @@
+"""Fakes for the Streamlit app tests: an engine that streams a scripted Answer, and a Backend around it.
+
+The store is a real IndexStore built by tests/helpers_index.build_index (fake embedder), so the
+Documents page and the download checks run against real records; only the engine is scripted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.config import Settings
+from core.errors import RagError
+from core.types import Answer, AnswerSentence, Chunk, Source
+from ui.backend import Backend
+
+
+def make_source(
+    n: int, path: str, text: str, score: float = 0.8, page: int | None = None, supporting: str = ""
+) -> Source:
+    """A numbered source over one passage of `path`."""
+    chunk = Chunk(
+        f"c{n}",
+        path,
+        path,
+        page,
+        0,
+        len(text),
+        text,
+        heading="Intro > Basics",
+        doc_type=Path(path).suffix[1:],
+    )
+    return Source(n, chunk, score, supporting_sentence=supporting)
+
+
+def make_answer(
+    question: str,
+    sentences: list[tuple[str, list[int], bool]],
+    sources: list[Source],
+    found: bool = True,
+    query: str = "",
+) -> Answer:
+    """An Answer whose text is the sentences joined, each with its citations and support flag."""
+    checked = [AnswerSentence(t, c, 0.9 if ok else 0.1, ok) for t, c, ok in sentences]
+    text = " ".join(s.text for s in checked)
+    return Answer(question, text, checked, sources, found=found, generator="fake", query=query or question)
+
+
+class FakeStream:
+    """Like rag.pipeline.AnswerStream: iterate for text deltas, then read `.answer`."""
+
+    def __init__(self, answer: Answer, error: RagError | None = None):
+        self._answer, self._error = answer, error
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self._error is not None:
+            raise self._error
+        for word in self._answer.text.split(" "):
+            yield word + " "
+        self.answer = self._answer
+
+
+@dataclass
+class FakeEngine:
+    """Answers every question with the next scripted Answer (or raises the scripted error)."""
+
+    answers: list[Answer] = field(default_factory=list)
+    error: RagError | None = None
+    calls: list[tuple[str, tuple]] = field(default_factory=list)
+
+    def stream(self, question: str, history=()) -> FakeStream:
+        self.calls.append((question, tuple(history)))
+        if not self.answers:
+            return FakeStream(Answer(question, "", found=False), self.error)
+        answer = self.answers[min(len(self.calls), len(self.answers)) - 1]
+        return FakeStream(answer, self.error)
+
+    def ask(self, question: str, history=(), on_token=None) -> Answer:
+        stream = self.stream(question, history)
+        for delta in stream:
+            if on_token:
+                on_token(delta)
+        return stream.answer
+
+
+def fake_backend(
+    engine: FakeEngine, engine_error: RagError | None = None, ingested: list | None = None
+) -> Backend:
+    """A Backend with the scripted engine, the real store, and ingest/remove recorded in lists."""
+    from ingest.pipeline import remove_paths
+    from ingest.store import IndexStore
+
+    settings_seen: list[Settings] = []
+
+    def make_engine(settings: Settings) -> FakeEngine:
+        settings_seen.append(settings)
+        if engine_error is not None:
+            raise engine_error
+        return engine
+
+    def ingest(paths, settings, on_progress=None):
+        from helpers_index import FakeEmbedder
+
+        from ingest.pipeline import ingest_paths
+
+        if ingested is not None:
+            ingested.extend(paths)
+        return ingest_paths(paths, settings, embedder=FakeEmbedder(), on_progress=on_progress)
+
+    backend = Backend(make_engine, IndexStore.open, ingest, remove_paths)
+    object.__setattr__(backend, "settings_seen", settings_seen)
+    return backend

@@ -1,0 +1,165 @@
+"""End to end in a real browser: `rag ui` on a small real index, driven by Debian's Chromium via Playwright.
+
+Asks a question, waits for the streamed answer, checks citation badges and the source list, uploads a
+file on the Documents page and sees it indexed. Screenshots go to tmp_path, and to docs/screenshots/
+when SAVE_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from core.config import load_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parent.parent
+SHOTS = REPO / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+DOCS = {
+    "solar.md": "# Solar power\n\nSolar panels convert sunlight into electricity with photovoltaic cells. "
+    "Each cell is a layer of silicon that releases electrons when light hits it.\n\n"
+    "## Heat\n\nPanels lose efficiency when the cells get hot, so output drops on summer afternoons.\n",
+    "tea.txt": "Green tea is steamed or pan-fired soon after picking, which stops oxidation. "
+    "Black tea leaves are rolled and fully oxidised before they are dried.",
+    "rust.txt": "The Rust borrow checker enforces that references never outlive the data they point to. "
+    "Ownership moves when a value is assigned to another variable.",
+}
+UPLOAD = ("bees.txt", "Honey bees communicate the direction of flowers with a waggle dance inside the hive.")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"rag ui exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not come up in {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory) -> Path:
+    from ingest.pipeline import ingest_paths
+
+    root = tmp_path_factory.mktemp("browser")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    index = root / "index"
+    report = ingest_paths([docs], load_settings(index_dir=str(index)))
+    assert not report.failed, report.summary()
+    return index
+
+
+@pytest.fixture(scope="module")
+def app_url(small_index):
+    port = free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rag", "ui", "--index", str(small_index), "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium (install with scripts/install_chromium.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def save_shot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=False)
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SHOTS / name)
+    return path
+
+
+@pytest.mark.parametrize("viewport", [(1366, 800), (1920, 1080)], ids=["laptop", "desktop"])
+def test_ask_and_see_cited_sources(browser, app_url, tmp_path, viewport):
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page.goto(app_url, wait_until="domcontentloaded")
+    box = page.get_by_placeholder("Ask a question about your documents")
+    box.wait_for(timeout=60_000)
+    box.fill("How do solar panels produce electricity?")
+    box.press("Enter")
+    answer = page.locator("div.answer").first
+    answer.wait_for(timeout=120_000)
+    assert page.locator("div.answer span.cite").count() >= 1, answer.inner_text()
+    assert "[1]" in answer.inner_text()
+    first_source = page.get_by_text("[1] solar.md", exact=False).first
+    first_source.wait_for(timeout=10_000)
+    assert page.locator("mark").count() >= 1  # the supporting sentence is highlighted
+    assert "photovoltaic" in page.locator("div.passage").first.inner_text()
+    assert page.get_by_text("Traceback").count() == 0
+    shot = save_shot(page, tmp_path, f"chat-{viewport[0]}x{viewport[1]}.png")
+    assert shot.stat().st_size > 10_000
+    page.close()
+
+
+def test_upload_a_file_and_see_it_indexed(browser, app_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page.goto(f"{app_url}/documents", wait_until="domcontentloaded")
+    page.get_by_text("Add documents").first.wait_for(timeout=60_000)
+    name, text = UPLOAD
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": name, "mimeType": "text/plain", "buffer": text.encode()}]
+    )
+    page.get_by_role("button", name="Add to index").click()
+    page.get_by_text("Added 1 file(s)").wait_for(timeout=120_000)
+    page.get_by_text("Indexed documents (4 files)").wait_for(timeout=10_000)
+    save_shot(page, tmp_path, "documents-1366x800.png")
+    page.close()

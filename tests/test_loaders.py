@@ -1,0 +1,267 @@
+"""Loaders: every format with provenance (pages, heading offsets), encodings, and every bad-input case."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+
+import pytest
+
+from core.errors import DocumentError
+from ingest.loaders import SUPPORTED_SUFFIXES, file_suffix, iter_input_files, load_file
+from tests.helpers_docs import (
+    make_beir_jsonl,
+    make_binary_txt,
+    make_corrupt_pdf,
+    make_docx,
+    make_encrypted_pdf,
+    make_image_only_pdf,
+    make_pdf,
+    make_text,
+)
+
+
+def _heading_at(page, offset: int) -> tuple[str, ...]:
+    current = ()
+    for h in page.headings:
+        if h.start <= offset:
+            current = h.path
+    return current
+
+
+def test_pdf_pages_are_one_based_and_text_round_trips(tmp_path):
+    path = make_pdf(tmp_path / "paper.pdf", ["GANs were introduced in 2014.", "VAEs were introduced in 2013.", "The end."])
+    (doc,) = load_file(path)
+    assert doc.doc_type == "pdf" and doc.path == str(path) and doc.record_id is None
+    assert [p.page for p in doc.pages] == [1, 2, 3]
+    assert "GANs were introduced in 2014." in doc.pages[0].text
+    assert "VAEs were introduced in 2013." in doc.pages[1].text
+    assert "2014" not in doc.pages[1].text
+
+
+def test_pdf_outline_gives_heading_paths_carried_across_pages(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for title, level, body in [("Intro", 0, "Opening words."), ("Details", 1, "Deep dive."), ("", None, "Continued.")]:
+        pdf.add_page()
+        if title:
+            pdf.start_section(title, level=level)
+            pdf.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, body, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "outline.pdf"
+    pdf.output(str(path))
+    (doc,) = load_file(path)
+    p1, p2, p3 = doc.pages
+    assert _heading_at(p1, p1.text.index("Opening")) == ("Intro",)
+    assert p2.headings[-1].path == ("Intro", "Details")
+    assert p2.text[p2.headings[-1].start :].startswith("Details")
+    assert _heading_at(p3, 0) == ("Intro", "Details")
+
+
+def test_docx_headings_tables_and_title(tmp_path):
+    blocks = [
+        ("Title", "Generative Models"),
+        ("Heading 1", "Adversarial"),
+        ("Normal", "GANs pit a generator against a discriminator."),
+        ("Heading 2", "Training"),
+        ("Normal", "Both networks are trained together."),
+        ("Heading 1", "Variational"),
+        ("Normal", "VAEs maximise the evidence lower bound."),
+    ]
+    path = make_docx(tmp_path / "models.docx", blocks, table=[["Model", "Year"], ["GAN", "2014"]])
+    (doc,) = load_file(path)
+    (page,) = doc.pages
+    assert doc.doc_type == "docx" and doc.title == "Generative Models" and page.page is None
+    assert _heading_at(page, page.text.index("Both networks")) == ("Adversarial", "Training")
+    assert _heading_at(page, page.text.index("VAEs maximise")) == ("Variational",)
+    assert "Model | Year\nGAN | 2014" in page.text
+    for heading in page.headings:
+        assert page.text[heading.start :].startswith(heading.path[-1])
+
+
+def test_html_drops_boilerplate_and_keeps_structure(tmp_path):
+    html = """<html><head><title>Diffusion</title><style>p{color:red}</style></head><body>
+    <nav><a href="/">Home</a> menu links</nav>
+    <h1>Diffusion models</h1><p>They add noise
+       step by step.</p><script>var tracking = 1;</script>
+    <h2>Sampling</h2><p>Sampling runs the chain <b>backwards</b>.</p><ul><li>DDPM</li><li>DDIM</li></ul>
+    <h1>Other</h1><div>Unrelated &amp; short.</div></body></html>"""
+    path = make_text(tmp_path / "page.html", html)
+    (doc,) = load_file(path)
+    (page,) = doc.pages
+    assert doc.doc_type == "html" and doc.title == "Diffusion"
+    assert "menu links" not in page.text and "tracking" not in page.text and "color" not in page.text
+    assert "They add noise step by step." in page.text
+    assert "\n\nSampling runs the chain backwards.\n\n- DDPM\n\n- DDIM" in page.text
+    assert _heading_at(page, page.text.index("backwards")) == ("Diffusion models", "Sampling")
+    assert _heading_at(page, page.text.index("Unrelated & short.")) == ("Other",)
+
+
+def test_markdown_text_kept_as_written_with_headings(tmp_path):
+    text = "# Guide\n\nIntro.\n\n## Setup\n\n```bash\n# not a heading\n```\n\nUnderlined\n----------\nBody *stays*.\n"
+    path = make_text(tmp_path / "guide.md", text)
+    (doc,) = load_file(path)
+    (page,) = doc.pages
+    assert page.text == text and doc.title == "Guide" and doc.doc_type == "md"
+    assert [h.path for h in page.headings] == [("Guide",), ("Guide", "Setup"), ("Guide", "Underlined")]
+    assert _heading_at(page, text.index("# not")) == ("Guide", "Setup")
+    assert _heading_at(page, text.index("Body")) == ("Guide", "Underlined")
+
+
+@pytest.mark.parametrize(
+    "encoding, text",
+    [
+        ("utf-8", "Plain UTF-8 with café and 扩散模型。"),
+        ("utf-8-sig", "UTF-8 with a BOM: naïve résumé."),
+        ("utf-16", "UTF-16 with a BOM: 检索增强生成是一种方法。"),
+        ("utf-16-le", "UTF-16 without a BOM, little endian: Grüße."),
+        ("gbk", "扩散模型是一类生成模型，它通过逐步去噪来生成数据。检索增强生成把检索和生成结合起来。"),
+        ("gb18030", "简单"),
+        ("cp1252", "Café crème, naïve façade — résumé “quoted”."),
+        ("latin-1", "Grüße aus München, señor."),
+    ],
+)
+def test_text_encodings_are_detected(tmp_path, encoding, text):
+    path = make_text(tmp_path / "note.txt", text + "\r\nSecond line.", encoding)
+    (doc,) = load_file(path)
+    assert doc.pages[0].text == text + "\nSecond line."
+
+
+def test_beir_jsonl_and_gz_give_one_document_per_record(tmp_path):
+    records = [
+        {"_id": "4983", "title": "Microstructural development", "text": "Alterations of the architecture."},
+        {"_id": 5836, "title": "", "text": "Untitled abstract."},
+        {"_id": "7", "title": "", "text": ""},
+    ]
+    for path in (make_beir_jsonl(tmp_path / "c.jsonl", records), make_beir_jsonl(tmp_path / "c.jsonl.gz", records, True)):
+        docs = load_file(path)
+        assert [d.record_id for d in docs] == ["4983", "5836"]  # the empty record is skipped
+        assert docs[0].pages[0].text == "Microstructural development\n\nAlterations of the architecture."
+        assert docs[0].title == "Microstructural development" and docs[1].pages[0].text == "Untitled abstract."
+        assert {d.doc_type for d in docs} == {"jsonl"} and docs[0].path == str(path)
+
+
+def _error(path, **kw) -> DocumentError:
+    with pytest.raises(DocumentError) as info:
+        load_file(path, **kw)
+    assert info.value.path == str(path) and info.value.hint
+    return info.value
+
+
+def test_encrypted_pdf_says_how_to_decrypt(tmp_path):
+    err = _error(make_encrypted_pdf(tmp_path / "locked.pdf"))
+    assert "encrypted" in err.problem and "qpdf --decrypt" in err.hint
+
+
+def test_corrupt_pdf(tmp_path):
+    err = _error(make_corrupt_pdf(tmp_path / "broken.pdf"))
+    assert "not a readable PDF" in err.problem
+
+
+def test_pdf_without_text_layer_needs_ocr(tmp_path):
+    err = _error(make_image_only_pdf(tmp_path / "scan.pdf"))
+    assert "no extractable text" in err.problem and "OCR" in err.hint
+
+
+def test_binary_file_named_txt(tmp_path):
+    err = _error(make_binary_txt(tmp_path / "photo.txt"))
+    assert "binary" in err.problem
+
+
+def test_empty_and_blank_files(tmp_path):
+    assert "empty" in _error(make_text(tmp_path / "empty.txt", "")).problem
+    assert "no text" in _error(make_text(tmp_path / "blank.md", "  \n\n\t\n")).problem
+    assert "no text" in _error(make_text(tmp_path / "blank.html", "<html><body><script>x</script></body></html>")).problem
+
+
+def test_file_over_size_limit_names_the_option(tmp_path):
+    path = make_text(tmp_path / "big.txt", "word " * 300_000)
+    err = _error(path, max_file_mb=1.0)
+    assert "1.4 MB" in err.problem and "1 MB limit" in err.problem and "--max-file-mb" in err.hint
+    assert load_file(path, max_file_mb=2.0)
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_file(tmp_path):
+    path = make_text(tmp_path / "secret.txt", "hidden")
+    path.chmod(0)
+    try:
+        err = _error(path)
+    finally:
+        path.chmod(0o644)
+    assert "permission denied" in err.problem and "chmod" in err.hint
+
+
+def test_unreadable_file_via_permission_error(tmp_path, monkeypatch):
+    path = make_text(tmp_path / "secret.txt", "hidden")
+
+    def deny(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(path), "read_bytes", deny)
+    err = _error(path)
+    assert "permission denied" in err.problem and "chmod" in err.hint
+
+
+def test_missing_and_unsupported_files(tmp_path):
+    assert "does not exist" in _error(tmp_path / "gone.txt").problem
+    err = _error(make_text(tmp_path / "sheet.xlsx", "x"))
+    assert "unsupported" in err.problem and ".pdf" in err.hint
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        (['{"_id": "1", "text": "ok"}', '{"_id": "2", "text": "broken'], "line 2 is not valid JSON"),
+        (['{"_id": "1", "text": "ok"}', "", '{"title": "no id"}'], "line 3 has no `_id`"),
+        (['["a list"]'], "line 1 has no `_id`"),
+        (['{"_id": "1", "text": "a"}', '{"_id": "1", "text": "b"}'], "line 2 repeats _id '1' from line 1"),
+    ],
+)
+def test_malformed_jsonl_names_the_line(tmp_path, lines, expected):
+    path = make_text(tmp_path / "corpus.jsonl", "\n".join(lines) + "\n")
+    assert expected in _error(path).problem
+
+
+def test_bad_gzip(tmp_path):
+    path = make_text(tmp_path / "corpus.jsonl.gz", "not gzip at all")
+    assert "gzip" in _error(path).problem
+
+
+def test_corrupt_docx(tmp_path):
+    path = make_text(tmp_path / "old.docx", "this is really an old binary .doc or garbage")
+    err = _error(path)
+    assert ".docx" in err.problem and "save it again" in err.hint
+
+
+def test_iter_input_files_walks_sorted_and_skips_hidden_and_unsupported(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".git").mkdir()
+    for name in ["b/z.md", "b/a.pdf", "top.txt", ".hidden.txt", ".git/config.txt", "image.png", "~$lock.docx", "c.jsonl.gz"]:
+        (tmp_path / name).write_bytes(b"x")
+    found = [p.relative_to(tmp_path).as_posix() for p in iter_input_files([tmp_path])]
+    assert found == ["c.jsonl.gz", "top.txt", "b/a.pdf", "b/z.md"]
+
+
+def test_iter_input_files_dedupes_and_yields_explicit_files(tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    (tmp_path / "notes.xyz").write_text("x")
+    found = list(iter_input_files([tmp_path, tmp_path / "a.txt", tmp_path / "notes.xyz", tmp_path / "missing.md"]))
+    assert found == [tmp_path / "a.txt", tmp_path / "notes.xyz", tmp_path / "missing.md"]
+    assert all(p.is_absolute() for p in found)
+
+
+@pytest.mark.parametrize(
+    "name, suffix", [("a.PDF", ".pdf"), ("c.jsonl.gz", ".jsonl.gz"), ("x.tar.gz", ""), (".md", ""), ("r.htm", ".htm")]
+)
+def test_file_suffix(name, suffix):
+    assert file_suffix(name) == suffix
+    assert suffix == "" or suffix in SUPPORTED_SUFFIXES
+
+
+def test_gzip_round_trip_is_real(tmp_path):
+    path = make_beir_jsonl(tmp_path / "c.jsonl.gz", [{"_id": "1", "text": "t"}], gzip_it=True)
+    assert gzip.decompress(path.read_bytes()).startswith(b'{"_id"')

@@ -1,0 +1,190 @@
+"""The Streamlit app driven headlessly with AppTest: chat, sources, first run, settings, errors, uploads.
+
+A scripted engine is injected through the documented seam (st.session_state["rag_backend"], see
+ui/backend.py); the index is a real IndexStore built with the fake embedder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers_index import build_index
+from helpers_ui import FakeEngine, fake_backend, make_answer, make_source
+from streamlit.testing.v1 import AppTest
+
+from core.errors import GeneratorUnavailable
+
+APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
+TIMEOUT = 30
+
+
+@pytest.fixture
+def index_dir(tmp_path, monkeypatch):
+    """A small real index whose documents exist on disk (so they can be downloaded)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    solar, tea = docs / "solar.txt", docs / "tea.md"
+    solar.write_text("Solar panels convert sunlight into electricity. Hot cells lose efficiency.")
+    tea.write_text("Green tea is steamed soon after picking.")
+    index = tmp_path / "index"
+    build_index(
+        index,
+        {
+            str(solar): ["Solar panels convert sunlight into electricity.", "Hot cells lose efficiency."],
+            str(tea): ["Green tea is steamed soon after picking."],
+        },
+    ).close()
+    monkeypatch.setenv("RAG_INDEX_DIR", str(index))
+    return index
+
+
+def solar_answer(question="How do solar panels work?", **kw):
+    sources = [
+        make_source(
+            1,
+            kw.pop("path", "/nowhere/solar.txt"),
+            "Intro. Solar panels convert sunlight into electricity. More.",
+            score=0.83,
+            page=2,
+            supporting="Solar panels convert sunlight into electricity.",
+        ),
+        make_source(2, "/nowhere/tea.md", "Green tea is steamed soon after picking.", score=0.41),
+    ]
+    return make_answer(
+        question,
+        [
+            ("Solar panels turn sunlight into electricity [1].", [1], True),
+            ("They also brew tea [2].", [2], False),
+        ],
+        sources,
+        **kw,
+    )
+
+
+def start(engine, **backend_kw) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["rag_backend"] = fake_backend(engine, **backend_kw)
+    return at.run()
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question)
+    return at.run()
+
+
+def html_text(at: AppTest) -> str:
+    return "\n".join(h.value for h in at.html)
+
+
+def test_chat_streams_answer_with_markers_and_flags_unsupported(index_dir):
+    at = ask(start(FakeEngine([solar_answer()])), "How do solar panels work?")
+    assert not at.exception
+    body = html_text(at)
+    assert "[1]</span>" in body and "[2]</span>" in body
+    assert body.count('class="unsupported"') == 1  # only the tea sentence
+    assert "They also brew tea" in body.split('class="unsupported"')[1]
+    assert any("1 of 2 sentences are not backed" in c.value for c in at.caption)
+
+
+def test_sources_show_file_page_score_and_highlight(index_dir):
+    at = ask(start(FakeEngine([solar_answer()])), "How do solar panels work?")
+    labels = [e.label for e in at.expander]
+    assert labels[0] == "[1] solar.txt · p. 2 · score 0.83"
+    assert labels[1].startswith("[2] tea.md · score 0.41")
+    assert "<mark" in html_text(at) and "Solar panels convert sunlight into electricity.</mark>" in html_text(
+        at
+    )
+
+
+def test_download_only_for_files_in_the_index(index_dir, tmp_path):
+    indexed = str(tmp_path / "docs" / "solar.txt")
+    at = ask(start(FakeEngine([solar_answer(path=indexed)])), "How do solar panels work?")
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download solar.txt"]  # tea.md's source path is not in the index
+
+
+def test_follow_up_passes_history_to_engine(index_dir):
+    engine = FakeEngine([solar_answer(), solar_answer("And in summer?", query="solar panels in summer")])
+    at = ask(ask(start(engine), "How do solar panels work?"), "And in summer?")
+    assert engine.calls[1][0] == "And in summer?"
+    assert engine.calls[1][1] == (("How do solar panels work?", solar_answer().text),)
+    assert any("Searched for: solar panels in summer" in c.value for c in at.caption)
+    assert len(at.chat_message) == 4
+
+
+def test_not_found_is_an_info_box_not_an_error(index_dir):
+    answer = make_answer("Who won in 1930?", [], [], found=False)
+    answer.text = "Not found in the documents."
+    at = ask(start(FakeEngine([answer])), "Who won in 1930?")
+    assert [i.value for i in at.info] == ["Not found in the documents\\."]
+    assert not at.error
+
+
+def test_unreachable_llm_shows_message_and_hint(index_dir):
+    err = GeneratorUnavailable(
+        "cannot reach http://localhost:9/v1", "start the server or pick another generator"
+    )
+    at = ask(start(FakeEngine([solar_answer()], error=err)), "How do solar panels work?")
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "cannot reach http://localhost:9/v1" in at.error[0].value.replace("\\", "")
+    assert "start the server" in at.error[0].value
+    at.run()  # the error stays in the conversation after a rerun
+    assert len(at.error) == 1
+
+
+def test_missing_index_shows_first_run_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "nothing-here"))
+    at = start(FakeEngine())
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Ask your documents"
+    assert "no documents in the index yet" in at.info[0].value
+    assert any("rag ingest PATH --index" in c.value for c in at.code)
+    assert len(at.chat_input) == 0
+
+
+def test_settings_sidebar_reaches_the_engine(index_dir):
+    engine = FakeEngine([solar_answer()])
+    at = start(engine)
+    at.selectbox(key="gen_kind").set_value("openai").run()
+    at.text_input(key="gen_url").input("http://localhost:8080/v1")
+    at.text_input(key="gen_api_model").input("qwen")
+    at.slider(key="top_k").set_value(8)
+    at.selectbox(key="retrieval_mode").set_value("bm25")
+    ask(at, "How do solar panels work?")
+    settings = at.session_state["rag_backend"].settings_seen[-1]
+    assert settings.generator == "openai:http://localhost:8080/v1#qwen"
+    assert (settings.top_k, settings.retrieval_mode, settings.index_dir) == (8, "bm25", str(index_dir))
+
+
+def test_incomplete_generator_choice_stays_extractive(index_dir):
+    at = start(FakeEngine([solar_answer()]))
+    at.selectbox(key="gen_kind").set_value("hf").run()
+    assert any("answers stay extractive" in c.value for c in at.sidebar.caption)
+    ask(at, "How do solar panels work?")
+    assert at.session_state["rag_backend"].settings_seen[-1].generator == "extractive"
+
+
+def test_missing_model_error_is_shown_in_the_chat(index_dir):
+    from core.errors import ModelNotFound
+
+    err = ModelNotFound(
+        "model 'nope/nope' is not on this machine", "download it first or give a local folder"
+    )
+    at = ask(start(FakeEngine(), engine_error=err), "Anything?")
+    assert "is not on this machine" in at.error[0].value
+    assert not at.exception
+
+
+def test_first_upload_on_the_welcome_page_opens_the_chat(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "new-index"))
+    at = start(FakeEngine([solar_answer()]))
+    assert len(at.chat_input) == 0
+    at.file_uploader[0].set_value(("solar.md", b"# Solar\n\nSolar panels convert sunlight.", "text/markdown"))
+    at.run()
+    next(b for b in at.button if b.label == "Add to index").click()
+    at.run()
+    assert not at.exception
+    assert len(at.chat_input) == 1  # the index now has passages: the chat replaces the welcome page
+    assert "1 file · 1 passage ·" in at.caption[0].value

@@ -1,0 +1,78 @@
+"""rag/ui_command.py: the `rag ui` parser, the streamlit command line, the environment, a busy port."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.errors import RagError
+from rag import ui_command
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    ui_command.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_defaults_and_flags():
+    args = parse(["ui"])
+    assert (args.index, args.port, args.host, args.func) == (None, 8501, "127.0.0.1", ui_command.run_ui)
+    args = parse(["ui", "--index", "/tmp/idx", "--port", "9000", "--host", "0.0.0.0"])
+    assert (args.index, args.port, args.host) == ("/tmp/idx", 9000, "0.0.0.0")
+
+
+def test_streamlit_command_is_headless_without_telemetry():
+    cmd = ui_command.streamlit_command(9123, "127.0.0.1")
+    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert Path(cmd[4]) == ui_command.APP_PATH and ui_command.APP_PATH.is_file()
+    flags = dict(zip(cmd[5::2], cmd[6::2], strict=True))
+    assert flags["--server.headless"] == "true"
+    assert flags["--browser.gatherUsageStats"] == "false"
+    assert (flags["--server.port"], flags["--server.address"]) == ("9123", "127.0.0.1")
+
+
+def test_environment_passes_absolute_index_and_keeps_other_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    env = ui_command.app_environment("rel/index", base={"RAG_TOP_K": "7", "HF_HUB_OFFLINE": "0"})
+    assert env["RAG_INDEX_DIR"] == str(tmp_path / "rel" / "index")
+    assert env["RAG_TOP_K"] == "7" and env["HF_HUB_OFFLINE"] == "0"  # a user's choice is kept
+    assert ui_command.app_environment("x", base={})["HF_HUB_OFFLINE"] == "1"
+
+
+def test_busy_port_is_a_clear_error():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(RagError) as err:
+            ui_command.ensure_port_free("127.0.0.1", port)
+    assert f"127.0.0.1:{port}" in err.value.message and f"--port {port + 1}" in err.value.hint
+
+
+def test_display_url():
+    assert ui_command.display_url("0.0.0.0", 8501) == "http://localhost:8501"
+    assert ui_command.display_url("127.0.0.1", 9000) == "http://127.0.0.1:9000"
+
+
+def test_run_ui_prints_url_and_launches_streamlit(monkeypatch, capsys, tmp_path):
+    launched = {}
+
+    class FakePopen:
+        def __init__(self, cmd, env):
+            launched.update(cmd=cmd, env=env)
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(ui_command.subprocess, "Popen", FakePopen)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert ui_command.run_ui(parse(["ui", "--index", str(tmp_path), "--port", str(port)])) == 0
+    assert f"http://127.0.0.1:{port}" in capsys.readouterr().out
+    assert launched["env"]["RAG_INDEX_DIR"] == str(tmp_path) and str(port) in launched["cmd"]

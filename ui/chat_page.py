@@ -1,0 +1,135 @@
+"""Chat page: ask questions of the index; answers stream in, then show checked citations and sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
+
+import streamlit as st
+
+from core.config import Settings
+from core.errors import EmptyIndex, IndexNotFound, RagError
+from core.types import Answer
+from ui.backend import Backend, get_backend, index_state, is_warm, mark_warm
+from ui.first_run import render_first_run
+from ui.notices import error_text, escape_markdown, show_error
+from ui.settings_panel import current_settings
+from ui.sources_view import render_answer
+
+CHAT_KEY = "chat_messages"
+
+
+@dataclass
+class ChatTurn:
+    """One question and what came back: an answer or a user-facing error."""
+
+    question: str
+    answer: Answer | None = None
+    error: RagError | None = None
+
+
+def chat_turns() -> list[ChatTurn]:
+    """The conversation kept in this browser session."""
+    return st.session_state.setdefault(CHAT_KEY, [])
+
+
+def engine_history(turns: list[ChatTurn]) -> list[tuple[str, str]]:
+    """Earlier (question, answer text) pairs for the engine, which rewrites follow-ups with them."""
+    return [(t.question, t.answer.text) for t in turns if t.answer is not None and t.answer.found]
+
+
+def markdown_deltas(deltas: Iterator[str]) -> Iterator[str]:
+    """Stream text with Markdown escaped, so generated or quoted text cannot render links or images."""
+    for delta in deltas:
+        yield escape_markdown(delta)
+
+
+def render_turn(turn: ChatTurn, index: int, indexed_paths: set[str], latest: bool) -> None:
+    """One question and its answer (or error) as chat messages."""
+    with st.chat_message("user"):
+        st.text(turn.question)
+    with st.chat_message("assistant"):
+        if turn.error is not None:
+            st.error(error_text(turn.error), icon=":material/error:")
+        elif turn.answer is not None:
+            render_answer(turn.answer, indexed_paths, key=f"turn-{index}", latest=latest)
+
+
+def stream_answer(backend: Backend, settings: Settings, question: str, history) -> Answer:
+    """Ask the engine, stream its text into the page, and return the checked answer."""
+    engine = backend.make_engine(settings)
+    waiting = "Searching your documents…" if is_warm(engine) else "Loading the models, then searching…"
+    with st.spinner(waiting):
+        stream = engine.stream(question, history=history)
+        deltas = iter(stream)
+        first = next(deltas, None)  # retrieval and the first token happen here
+    if first is not None:
+        st.write_stream(markdown_deltas(chain([first], deltas)))
+    mark_warm(engine)
+    return stream.answer
+
+
+def answer_new_question(backend: Backend, settings: Settings, question: str, indexed_paths: set[str]) -> None:
+    """Run one question through the engine inside the assistant bubble and keep it in the history."""
+    turns = chat_turns()
+    turn = ChatTurn(question)
+    with st.chat_message("user"):
+        st.text(question)
+    with st.chat_message("assistant"):
+        slot = st.empty()
+        try:
+            with slot.container():
+                turn.answer = stream_answer(backend, settings, question, engine_history(turns))
+        except RagError as err:
+            turn.error = err
+        slot.empty()
+        with slot.container():
+            if turn.error is not None:
+                show_error(turn.error)
+            else:
+                render_answer(turn.answer, indexed_paths, key=f"turn-{len(turns)}", latest=True)
+    turns.append(turn)
+
+
+def plural(n: int, noun: str) -> str:
+    """ "1 file", "3 files"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def render_header(status: dict, settings: Settings) -> None:
+    """Title and a one-line summary of what is being searched."""
+    st.title("Ask your documents")
+    generator = (
+        settings.generator.split("#")[-1] if settings.generator.startswith("openai:") else settings.generator
+    )
+    st.caption(
+        f"{plural(status.get('files', 0), 'file')} · {plural(status.get('chunks', 0), 'passage')} · "
+        f"answers: {escape_markdown(generator)} · search: {settings.retrieval_mode}, top {settings.top_k}"
+    )
+
+
+def render_chat_page() -> None:
+    """The page: first-run help for an empty index, otherwise the conversation and the question box."""
+    settings, backend = current_settings(), get_backend()
+    state = index_state(backend, settings)
+    if isinstance(state.error, (IndexNotFound, EmptyIndex)):
+        render_first_run(backend, settings)
+        return
+    if state.error is not None:
+        show_error(state.error)
+        return
+    render_header(state.store.status(), settings)
+    indexed_paths = {d.path for d in state.store.documents()}
+    turns = chat_turns()
+    for i, turn in enumerate(turns):
+        render_turn(turn, i, indexed_paths, latest=i == len(turns) - 1)
+    if turns and st.button("New conversation", icon=":material/refresh:", type="tertiary"):
+        turns.clear()
+        st.rerun()
+    question = st.chat_input("Ask a question about your documents")
+    if question and question.strip():
+        answer_new_question(backend, settings, question.strip(), indexed_paths)
+
+
+render_chat_page()

@@ -1,0 +1,80 @@
+"""Draw one finished answer: the checked text with [n] badges, unsupported sentences flagged, and its sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core.types import Answer, Source
+from ui.answer_html import answer_html, count_unsupported, passage_html, source_title
+from ui.notices import escape_markdown
+
+
+def _file_reader(path: str):
+    def read() -> bytes:
+        return Path(path).read_bytes()
+
+    return read
+
+
+def render_download(source: Source, indexed_paths: set[str], key: str) -> None:
+    """A download button for the source's original file, only when that file is in the index and on disk."""
+    path = source.chunk.path
+    if path not in indexed_paths or not Path(path).is_file():
+        return
+    st.download_button(
+        f"Download {Path(path).name}",
+        data=_file_reader(path),
+        file_name=Path(path).name,
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+        type="tertiary",
+    )
+
+
+def render_source(source: Source, indexed_paths: set[str], key: str, expanded: bool) -> None:
+    """One numbered source: file, page and score in the title; heading, passage with highlight, download."""
+    with st.expander(source_title(source), expanded=expanded):
+        if source.chunk.heading:
+            st.caption(escape_markdown(source.chunk.heading))
+        st.html(passage_html(source.chunk.text, source.supporting_sentence))
+        render_download(source, indexed_paths, key)
+
+
+def render_answer_text(answer: Answer) -> None:
+    """The not-found notice, or the checked answer text with its unsupported-sentence note."""
+    if not answer.found:
+        st.info(escape_markdown(answer.text or "Not found in the documents."), icon=":material/search_off:")
+    else:
+        st.html(answer_html(answer))
+        unsupported = count_unsupported(answer)
+        if unsupported:
+            st.caption(
+                f"⚠ {unsupported} of {len(answer.sentences)} sentences are not backed by the passage they cite; "
+                "check them against the sources."
+            )
+    if answer.query and answer.query.strip() != answer.question.strip():
+        st.caption(f"Searched for: {escape_markdown(answer.query)}")
+
+
+def render_sources(answer: Answer, indexed_paths: set[str], key: str, latest: bool) -> None:
+    """The numbered source list (or the closest passages when nothing answered the question)."""
+    st.markdown("**Sources**" if answer.found else "**Closest passages**")
+    for i, source in enumerate(answer.sources):
+        render_source(
+            source, indexed_paths, f"{key}-src-{source.n}", expanded=latest and answer.found and i == 0
+        )
+
+
+def render_answer(answer: Answer, indexed_paths: set[str], key: str, latest: bool = False) -> None:
+    """The whole answer block: text on the left, its sources beside it (stacked on narrow screens)."""
+    if not answer.sources:
+        render_answer_text(answer)
+        return
+    text_col, sources_col = st.columns([3, 2], gap="medium")
+    with text_col:
+        render_answer_text(answer)
+    with sources_col:
+        render_sources(answer, indexed_paths, key, latest)
