@@ -36,7 +36,9 @@ def read_json(path: Path) -> Any:
     except FileNotFoundError as err:
         raise RunError(f"{path} is missing", "train a model first: genlab train gan --out RUN_DIR") from err
     except json.JSONDecodeError as err:
-        raise RunError(f"{path} is not valid JSON ({err})", "delete the run directory and train again") from err
+        raise RunError(
+            f"{path} is not valid JSON ({err})", "delete the run directory and train again"
+        ) from err
 
 
 def save_config(run_dir: Path, config: dict[str, Any]) -> Path:

@@ -1,8 +1,8 @@
 """`genlab`: train, sample and evaluate the GAN, VAE and DDPM on digits; `genlab demo linreg`.
 
-  genlab train gan --data mnist:/work/shared/eval/mnist --steps 1500 --out runs/gan-mnist --threads 1
-  genlab sample runs/gan-mnist --n 64 --out gan.png
-  genlab eval runs/gan-mnist --n 10000
+genlab train gan --data mnist:/work/shared/eval/mnist --steps 1500 --out runs/gan-mnist --threads 1
+genlab sample runs/gan-mnist --n 64 --out gan.png
+genlab eval runs/gan-mnist --n 10000
 """
 
 from __future__ import annotations
@@ -29,11 +29,13 @@ def parse_overrides(family: str, pairs: list[str]) -> dict:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or key not in fields:
-            raise GenlabError(f"bad --set {pair!r} for {family}", f"use key=value with key one of {', '.join(fields)}")
+            raise GenlabError(
+                f"bad --set {pair!r} for {family}", f"use key=value with key one of {', '.join(fields)}"
+            )
         try:
             overrides[key] = CASTS[str(fields[key])](value)
         except ValueError as err:
-            raise GenlabError(f"--set {pair!r}: {err}", f"{key} takes a {fields[key]}") from err
+            raise GenlabError(f"--set {pair!r}: {err}", f"{key} takes a value of type {fields[key]}") from err
     return overrides
 
 
@@ -56,9 +58,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.epochs:
         steps = steps_for_epochs(args.epochs, len(load_data(args.data).images), args.batch_size)
     out = Path(args.out or Path("runs") / f"{args.family}-{args.data.split(':')[0]}")
-    tcfg = TrainConfig(family=args.family, data=args.data, steps=steps, batch_size=args.batch_size,
-                       seed=args.seed, device=args.device, sample_every=args.sample_every,
-                       checkpoint_every=args.checkpoint_every, time_budget_minutes=args.time_budget)  # fmt: skip
+    tcfg = TrainConfig(
+        family=args.family,
+        data=args.data,
+        steps=steps,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        device=args.device,
+        sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every,
+        time_budget_minutes=args.time_budget,
+    )
     overrides = parse_overrides(args.family, args.set)
     if args.lr is not None:
         overrides["lr"] = args.lr
@@ -85,8 +95,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from generative import evaluate
 
     _set_threads(args)
-    report = evaluate.evaluate_run(args.run_dir, args.n, args.device, args.seed, sample_steps=args.sample_steps)
-    summary = {k: report[k] for k in ("samples", "real_test_floor")} | {"reconstruction": report.get("reconstruction")}
+    report = evaluate.evaluate_run(
+        args.run_dir, args.n, args.device, args.seed, sample_steps=args.sample_steps
+    )
+    summary = {k: report[k] for k in ("samples", "real_test_floor")} | {
+        "reconstruction": report.get("reconstruction")
+    }
     print(json.dumps(summary, indent=1))
     print(f"wrote {Path(args.run_dir) / 'eval.json'}")
     return 0
@@ -104,12 +118,16 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     """Options every heavy command shares."""
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: $GENLAB_THREADS or all)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (default: $GENLAB_THREADS or all)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `genlab` parser."""
-    parser = argparse.ArgumentParser(prog="genlab", description="Train and evaluate GAN, VAE and DDPM on digits.")
+    parser = argparse.ArgumentParser(
+        prog="genlab", description="Train and evaluate GAN, VAE and DDPM on digits."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     t = sub.add_parser("train", help="train a model into a run directory")
     t.add_argument("family", choices=FAMILY_NAMES)
@@ -119,14 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--epochs", type=int)
     t.add_argument("--out", help="run directory (default runs/FAMILY-DATA)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out up to --steps")
-    t.add_argument("--time-budget", type=float, default=0.0, metavar="MIN",
-                   help="stop after MIN minutes of training (saving a checkpoint), even before --steps")  # fmt: skip
+    t.add_argument(
+        "--time-budget",
+        type=float,
+        default=0.0,
+        metavar="MIN",
+        help="stop after MIN minutes of training (saving a checkpoint), even before --steps",
+    )
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--lr", type=float)
     t.add_argument("--sample-every", type=int, default=500)
     t.add_argument("--checkpoint-every", type=int, default=500)
-    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="model config field, e.g. loss=wgan-gp, beta=4, schedule=cosine, timesteps=500")  # fmt: skip
+    t.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="model config field, e.g. loss=wgan-gp, beta=4, schedule=cosine, timesteps=500",
+    )
     _add_common(t)
     t.set_defaults(func=cmd_train)
     s = sub.add_parser("sample", help="write samples of a trained run to .png (grid) or .npz")

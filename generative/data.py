@@ -51,7 +51,9 @@ def _read_bytes(path: Path) -> bytes:
 def _header(path: Path, data: bytes, n_ints: int) -> list[int]:
     """The big-endian int32 header fields of an IDX file."""
     if len(data) < 4 * n_ints:
-        raise DataError(f"{path}: file is {len(data)} bytes, too short for an IDX header", "download it again")
+        raise DataError(
+            f"{path}: file is {len(data)} bytes, too short for an IDX header", "download it again"
+        )
     return [int(v) for v in np.frombuffer(data[: 4 * n_ints], dtype=">i4")]
 
 
@@ -104,7 +106,9 @@ def load_mnist(directory: str | Path, split: str = "train") -> DigitSet:
     """MNIST `train` (60,000) or `test` (10,000) from a directory holding the official IDX file names."""
     directory = Path(directory).expanduser()
     if not directory.is_dir():
-        raise DataError(f"MNIST directory {directory} does not exist", "pass --data mnist:DIR with the IDX files")
+        raise DataError(
+            f"MNIST directory {directory} does not exist", "pass --data mnist:DIR with the IDX files"
+        )
     images_stem, labels_stem = MNIST_FILES[split]
     images = read_idx_images(_find_idx(directory, images_stem))
     labels = read_idx_labels(_find_idx(directory, labels_stem))

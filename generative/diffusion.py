@@ -145,7 +145,9 @@ class Diffusion(nn.Module):
         noise = torch.randn(x_t.shape, generator=generator, device=x_t.device)
         return mean + beta.sqrt() * noise
 
-    def ddim_step(self, x_t: torch.Tensor, t: int, t_prev: int, eta: float = 0.0, generator=None) -> torch.Tensor:
+    def ddim_step(
+        self, x_t: torch.Tensor, t: int, t_prev: int, eta: float = 0.0, generator=None
+    ) -> torch.Tensor:
         """x_t -> x_{t_prev} by Song et al. 2021, eq. 12 (eta = 0: deterministic)."""
         a_bar = self.alphas_cumprod[t]
         a_prev = self.alphas_cumprod[t_prev] if t_prev >= 0 else torch.ones_like(a_bar)
@@ -197,7 +199,9 @@ def make_optimizers(model: Diffusion, cfg: DiffusionConfig) -> dict[str, torch.o
     return {"unet": torch.optim.Adam(model.model.parameters(), lr=cfg.lr)}
 
 
-def train_step(model: Diffusion, optimizers: dict, x0: torch.Tensor, autocast=nullcontext) -> dict[str, float]:
+def train_step(
+    model: Diffusion, optimizers: dict, x0: torch.Tensor, autocast=nullcontext
+) -> dict[str, float]:
     """One step on L_simple; x0 is (B, 1, S, S) in [-1, 1]."""
     with autocast():
         loss = model.p_losses(x0)

@@ -57,8 +57,14 @@ def diffusion_strip(run: LoadedRun, seed: int = 0) -> Path:
     return save_grid(to_uint8(frames), run.run_dir / "denoising.png", nrow=len(snapshots))
 
 
-def evaluate_run(run_dir: str | Path, n: int = 10000, device: str = "auto", seed: int = 0,
-                 sample_steps: int | None = None, show_progress: bool = True) -> dict:
+def evaluate_run(
+    run_dir: str | Path,
+    n: int = 10000,
+    device: str = "auto",
+    seed: int = 0,
+    sample_steps: int | None = None,
+    show_progress: bool = True,
+) -> dict:
     """Sample n images, score them and the real test floor, write eval.json and the PNGs; returns the report."""
     run = load_run(run_dir, device)
     set_sample_steps(run, sample_steps)

@@ -173,4 +173,3 @@ def train_step(model: GAN, optimizers: dict, real: torch.Tensor, autocast=nullco
     loss_g.backward()
     opt_g.step()
     return {"loss_d": loss_d.detach().item(), "loss_g": loss_g.detach().item()}
-

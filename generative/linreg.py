@@ -73,12 +73,14 @@ def report() -> str:
     s = first_step()
     w, b, loss = fit()
     ys = [TRUE_W * v + TRUE_B for v in X_VALUES]
-    return "\n".join([
-        f"Fit y = {TRUE_W:g}x + {TRUE_B:g} on x = {X_VALUES}, y = {ys}, from w = {START_W}, b = {START_B}, SGD lr = {LR}",
-        f"1. forward pass    y_hat = w*x + b = {_fmt(s.predictions)}",
-        f"2. loss (MSE)      mean((y_hat - y)^2) = {s.loss:.6f}",
-        "3. zero grads      optimizer.zero_grad()  (gradients accumulate otherwise)",
-        f"4. backward        dL/dw = {s.grad_w:.6f}, dL/db = {s.grad_b:.6f}",
-        f"5. update          w = {START_W} - {LR} * {s.grad_w:.6f} = {s.new_w:.6f}; b = {START_B} - {LR} * {s.grad_b:.6f} = {s.new_b:.6f}",
-        f"6. repeat          after {EPOCHS} epochs: y = {w:.4f}x + {b:.4f} (loss {loss:.6f})",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"Fit y = {TRUE_W:g}x + {TRUE_B:g} on x = {X_VALUES}, y = {ys}, from w = {START_W}, b = {START_B}, SGD lr = {LR}",
+            f"1. forward pass    y_hat = w*x + b = {_fmt(s.predictions)}",
+            f"2. loss (MSE)      mean((y_hat - y)^2) = {s.loss:.6f}",
+            "3. zero grads      optimizer.zero_grad()  (gradients accumulate otherwise)",
+            f"4. backward        dL/dw = {s.grad_w:.6f}, dL/db = {s.grad_b:.6f}",
+            f"5. update          w = {START_W} - {LR} * {s.grad_w:.6f} = {s.new_w:.6f}; b = {START_B} - {LR} * {s.grad_b:.6f} = {s.new_b:.6f}",
+            f"6. repeat          after {EPOCHS} epochs: y = {w:.4f}x + {b:.4f} (loss {loss:.6f})",
+        ]
+    )

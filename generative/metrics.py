@@ -32,11 +32,17 @@ def build_classifier(image_size: int):
     from torch import nn
 
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 32, S/2, S/2)
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 64, S/4, S/4)
-        nn.Flatten(), nn.Linear(64 * (image_size // 4) ** 2, FEATURE_DIM), nn.ReLU(),  # (B, 128) features
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 32, S/2, S/2)
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 64, S/4, S/4)
+        nn.Flatten(),
+        nn.Linear(64 * (image_size // 4) ** 2, FEATURE_DIM),
+        nn.ReLU(),  # (B, 128) features
         nn.Linear(FEATURE_DIM, 10),
-    )  # fmt: skip
+    )
 
 
 def predict(model, images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +71,7 @@ def train_classifier(train: DigitSet, test: DigitSet, epochs: int, seed: int = 0
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = to_model_range(train.images), torch.from_numpy(train.labels)
     began = time.perf_counter()
-    for epoch in tqdm(range(epochs), desc=f"classifier ({train.name})", disable=not show_progress):
+    for _ in tqdm(range(epochs), desc=f"classifier ({train.name})", disable=not show_progress):
         model.train()
         for idx in torch.randperm(len(x)).split(128):
             loss = F.cross_entropy(model(x[idx]), y[idx])
@@ -74,9 +80,14 @@ def train_classifier(train: DigitSet, test: DigitSet, epochs: int, seed: int = 0
             opt.step()
     _, probs = predict(model, test.images)
     accuracy = float((probs.argmax(1) == test.labels).mean())
-    info = {"dataset": train.name, "epochs": epochs, "test_accuracy": round(accuracy, 4),
-            "n_train": len(train.images), "n_test": len(test.images),
-            "train_seconds": round(time.perf_counter() - began, 1)}  # fmt: skip
+    info = {
+        "dataset": train.name,
+        "epochs": epochs,
+        "test_accuracy": round(accuracy, 4),
+        "n_train": len(train.images),
+        "n_test": len(test.images),
+        "train_seconds": round(time.perf_counter() - began, 1),
+    }
     return model, info
 
 
@@ -122,8 +133,15 @@ def load_judge(data_spec: str, show_progress: bool = True) -> DigitJudge:
 
     train = load_data(data_spec, "train")
     folder = cache_root() / f"classifier-{train.name}"
-    files = {k: folder / v for k, v in
-             {"weights": "model.safetensors", "info": "info.json", "mu": "train_mu.npy", "sigma": "train_sigma.npy"}.items()}  # fmt: skip
+    files = {
+        k: folder / v
+        for k, v in {
+            "weights": "model.safetensors",
+            "info": "info.json",
+            "mu": "train_mu.npy",
+            "sigma": "train_sigma.npy",
+        }.items()
+    }
     model = build_classifier(train.image_size)
     if all(p.exists() for p in files.values()):
         model.load_state_dict(load_file(files["weights"]))
@@ -140,5 +158,7 @@ def load_judge(data_spec: str, show_progress: bool = True) -> DigitJudge:
     tmp = folder / ".tmp-model.safetensors"
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
     os.replace(tmp, files["weights"])
-    write_json(files["info"], {**info, "data": data_spec})  # written last: its presence marks a complete cache
+    write_json(
+        files["info"], {**info, "data": data_spec}
+    )  # written last: its presence marks a complete cache
     return DigitJudge(model, info, mu, sigma)

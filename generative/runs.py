@@ -51,8 +51,11 @@ def read_run(run_dir: Path) -> RunView | None:
     view.eval, eval_problem = _read(run_dir / "eval.json")
     view.problem = "; ".join(p for p in (view.problem, problem, eval_problem) if p)
     grid = run_dir / "eval_samples.png"
-    candidates = {"samples": grid if grid.is_file() else latest_training_grid(run_dir),
-                  "interpolation": run_dir / "interpolation.png", "denoising": run_dir / "denoising.png"}  # fmt: skip
+    candidates = {
+        "samples": grid if grid.is_file() else latest_training_grid(run_dir),
+        "interpolation": run_dir / "interpolation.png",
+        "denoising": run_dir / "denoising.png",
+    }
     view.images = {k: p for k, p in candidates.items() if p is not None and p.is_file()}
     return view
 

@@ -63,7 +63,11 @@ def generate(run: LoadedRun, n: int, seed: int = 0) -> np.ndarray:
     chunks = []
     for start in range(0, n, SAMPLE_BATCH):
         chunks.append(to_uint8(run.model.sample(min(SAMPLE_BATCH, n - start), generator=gen)))
-    return np.concatenate(chunks) if chunks else np.zeros((0, run.config.image_size, run.config.image_size), np.uint8)
+    return (
+        np.concatenate(chunks)
+        if chunks
+        else np.zeros((0, run.config.image_size, run.config.image_size), np.uint8)
+    )
 
 
 def write_samples(images: np.ndarray, out: str | Path) -> Path:

@@ -34,7 +34,9 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     log_every: int = 50
-    time_budget_minutes: float = 0.0  # stop early (with a checkpoint) once this much wall time is spent; 0: none
+    time_budget_minutes: float = (
+        0.0  # stop early (with a checkpoint) once this much wall time is spent; 0: none
+    )
 
 
 def resolve_device(name: str):
@@ -76,12 +78,16 @@ def steps_for_epochs(epochs: int, n_images: int, batch_size: int) -> int:
     return epochs * max(1, n_images // batch_size)
 
 
-def _prepare_config(run_dir: Path, tcfg: TrainConfig, overrides: dict, resume: bool) -> tuple[TrainConfig, Any]:
+def _prepare_config(
+    run_dir: Path, tcfg: TrainConfig, overrides: dict, resume: bool
+) -> tuple[TrainConfig, Any]:
     """Training and model configs: fresh from the arguments, or the saved ones when resuming."""
     has_checkpoint = (run_dir / checkpoint.CHECKPOINT_NAME).exists()
     if not resume:
         if has_checkpoint:
-            raise RunError(f"{run_dir} already holds a trained run", "pass --resume to continue it, or another --out")
+            raise RunError(
+                f"{run_dir} already holds a trained run", "pass --resume to continue it, or another --out"
+            )
         return tcfg, make_config(tcfg.family, overrides)
     if not has_checkpoint:
         raise RunError(f"--resume but {run_dir} holds no checkpoint", "drop --resume to start a new run")
@@ -106,17 +112,30 @@ def _save_samples(model, run_dir: Path, step: int, seed: int) -> None:
     import torch
 
     gen = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
-    save_grid(to_uint8(model.sample(GRID_SAMPLES, generator=gen)), run_dir / "samples" / f"step_{step:06d}.png")
+    save_grid(
+        to_uint8(model.sample(GRID_SAMPLES, generator=gen)), run_dir / "samples" / f"step_{step:06d}.png"
+    )
 
 
-def train(run_dir: str | Path, tcfg: TrainConfig, overrides: dict | None = None, resume: bool = False,
-          show_progress: bool = True) -> dict:
-    """Train a run into run_dir (resuming from its checkpoint when asked); returns the run summary."""
+@dataclass
+class Session:
+    """Everything one training session needs: configs, model, optimisers, device, batches, start step."""
+
+    run_dir: Path
+    tcfg: TrainConfig
+    module: Any
+    model: Any
+    optimizers: dict
+    device: Any
+    start: int
+    batches: Iterator
+
+
+def open_session(run_dir: Path, tcfg: TrainConfig, overrides: dict, resume: bool) -> Session:
+    """Build (or restore) the model and optimisers and save the config that built them."""
     import torch
-    from tqdm import tqdm
 
-    run_dir = Path(run_dir)
-    tcfg, mcfg = _prepare_config(run_dir, tcfg, overrides or {}, resume)
+    tcfg, mcfg = _prepare_config(run_dir, tcfg, overrides, resume)
     device = resolve_device(tcfg.device)
     data = load_data(tcfg.data, "train")
     if mcfg.image_size != data.image_size:
@@ -128,14 +147,28 @@ def train(run_dir: str | Path, tcfg: TrainConfig, overrides: dict | None = None,
     checkpoint.save_config(run_dir, {"train": dataclasses.asdict(tcfg), "model": dataclasses.asdict(mcfg)})
     torch.manual_seed(tcfg.seed + start)
     batches = iterate_batches(to_model_range(data.images), tcfg.batch_size, tcfg.seed + start)
-    autocast = autocast_for(device)
-    model.train()
-    began, step = time.perf_counter(), start
-    with (run_dir / "log.jsonl").open("a", encoding="utf-8") as log, tqdm(
-        total=tcfg.steps, initial=start, disable=not show_progress, desc=f"train {tcfg.family}", unit="step"
-    ) as bar:
-        for step in range(start + 1, tcfg.steps + 1):
-            losses = module.train_step(model, optimizers, next(batches).to(device, non_blocking=True), autocast)
+    return Session(run_dir, tcfg, module, model, optimizers, device, start, batches)
+
+
+def run_steps(s: Session, began: float, show_progress: bool = True) -> int:
+    """The training loop: step, log, sample grids, checkpoints; returns the last step done."""
+    from tqdm import tqdm
+
+    tcfg, autocast, step = s.tcfg, autocast_for(s.device), s.start
+    s.model.train()
+    with (
+        (s.run_dir / "log.jsonl").open("a", encoding="utf-8") as log,
+        tqdm(
+            total=tcfg.steps,
+            initial=s.start,
+            disable=not show_progress,
+            desc=f"train {tcfg.family}",
+            unit="step",
+        ) as bar,
+    ):
+        for step in range(s.start + 1, tcfg.steps + 1):
+            batch = next(s.batches).to(s.device, non_blocking=True)  # (B, 1, S, S) in [-1, 1]
+            losses = s.module.train_step(s.model, s.optimizers, batch, autocast)
             bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items()}, refresh=False)
             bar.update(1)
             last = step == tcfg.steps or _out_of_time(began, tcfg.time_budget_minutes)
@@ -143,13 +176,27 @@ def train(run_dir: str | Path, tcfg: TrainConfig, overrides: dict | None = None,
                 log.write(json.dumps({"step": step, **losses}) + "\n")
                 log.flush()
             if step % tcfg.sample_every == 0 or last:
-                _save_samples(model, run_dir, step, tcfg.seed)
-                model.train()
+                _save_samples(s.model, s.run_dir, step, tcfg.seed)
+                s.model.train()
             if step % tcfg.checkpoint_every == 0 or last:
-                checkpoint.save_checkpoint(run_dir, {"model": model}, optimizers, step)
+                checkpoint.save_checkpoint(s.run_dir, {"model": s.model}, s.optimizers, step)
             if last:
                 break
-    return _write_summary(run_dir, step, start, time.perf_counter() - began, device)
+    return step
+
+
+def train(
+    run_dir: str | Path,
+    tcfg: TrainConfig,
+    overrides: dict | None = None,
+    resume: bool = False,
+    show_progress: bool = True,
+) -> dict:
+    """Train a run into run_dir (resuming from its checkpoint when asked); returns the run summary."""
+    session = open_session(Path(run_dir), tcfg, overrides or {}, resume)
+    began = time.perf_counter()
+    step = run_steps(session, began, show_progress)
+    return _write_summary(session.run_dir, step, session.start, time.perf_counter() - began, session.device)
 
 
 def _write_summary(run_dir: Path, step: int, start: int, seconds: float, device) -> dict:

@@ -16,6 +16,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from core.types import Chunk, Heading, LoadedDocument, Page
 from ingest.sentences import split_sentences
@@ -124,7 +125,9 @@ def _slices_by_tokens(text: str, start: int, end: int, budget: int, counter: _Co
     return units
 
 
-def _split_span(text: str, start: int, end: int, budget: int, counter: _Counter, level: int = 0) -> list[_Unit]:
+def _split_span(
+    text: str, start: int, end: int, budget: int, counter: _Counter, level: int = 0
+) -> list[_Unit]:
     """Units of an overlong span: by clauses, then words, then token slices."""
     pattern = (_CLAUSE_END, _WORD)[level] if level < 2 else None
     if pattern is None:
@@ -137,17 +140,21 @@ def _split_span(text: str, start: int, end: int, budget: int, counter: _Counter,
         if e <= s:
             continue
         tokens = counter.pieces(text[s:e])
-        units.extend([_Unit(s, e, tokens)] if tokens <= budget else _split_span(text, s, e, budget, counter, level + 1))
+        units.extend(
+            [_Unit(s, e, tokens)] if tokens <= budget else _split_span(text, s, e, budget, counter, level + 1)
+        )
     return units
 
 
-def _section_units(text: str, lo: int, hi: int, budget: int, counter: _Counter, heading_starts: set[int]) -> list[_Unit]:
+def _section_units(
+    text: str, lo: int, hi: int, budget: int, counter: _Counter, heading_starts: set[int]
+) -> list[_Unit]:
     """Sentence units of text[lo:hi], overlong sentences split, paragraph starts marked."""
     units: list[_Unit] = []
     previous_end = None
     spans = [(s + lo, e + lo) for s, e in split_sentences(text[lo:hi])]
     counts = counter.many_pieces([text[s:e] for s, e in spans])
-    for (s, e), tokens in zip(spans, counts):
+    for (s, e), tokens in zip(spans, counts, strict=True):
         paragraph = previous_end is None or "\n\n" in text[previous_end:s] or s in heading_starts
         pieces = [_Unit(s, e, tokens)] if tokens <= budget else _split_span(text, s, e, budget, counter)
         for i, unit in enumerate(pieces):
@@ -205,13 +212,15 @@ def _plan_checked(text: str, units: list[_Unit], first: int, budget: int, overla
     return plans
 
 
-def _pack(text: str, units: list[_Unit], budget: int, overlap: int, counter: _Counter) -> list[tuple[int, int]]:
+def _pack(
+    text: str, units: list[_Unit], budget: int, overlap: int, counter: _Counter
+) -> list[tuple[int, int]]:
     """Spans (start, end) of the chunks made from consecutive units; real counts checked in one batch."""
     plans = _plan(units, 0, budget, overlap, counter.overhead)
     doubtful = [i for i, (first, stop) in enumerate(plans) if stop - first > 1]  # single units were counted
     texts = [text[units[plans[i][0]].start : units[plans[i][1] - 1].end] for i in doubtful]
     counts = counter.many_pieces(texts)
-    bad = next((i for i, c in zip(doubtful, counts) if c + counter.overhead > budget), None)
+    bad = next((i for i, c in zip(doubtful, counts, strict=True) if c + counter.overhead > budget), None)
     if bad is not None:
         plans = plans[:bad] + _plan_checked(text, units, plans[bad][0], budget, overlap, counter)
     return [(units[first].start, units[stop - 1].end) for first, stop in plans]
@@ -224,7 +233,7 @@ def _page_spans(page: Page, budget: int, overlap: int, counter: _Counter) -> lis
     heading_starts = {h.start for h in page.headings}
     unit_budget = budget - counter.overhead  # one unit alone must fit with the counter's special tokens
     spans = []
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in pairwise(bounds):
         units = _section_units(text, lo, hi, unit_budget, counter, heading_starts)
         spans.extend(_pack(text, units, budget, overlap, counter))
     return spans
@@ -235,7 +244,9 @@ def _heading_at(headings: tuple[Heading, ...], starts: list[int], offset: int) -
     return " > ".join(headings[index].path) if index >= 0 else ""
 
 
-def _make_chunk(doc: LoadedDocument, doc_id: str, page: Page, span: tuple[int, int], heading: str, collection: str) -> Chunk:
+def _make_chunk(
+    doc: LoadedDocument, doc_id: str, page: Page, span: tuple[int, int], heading: str, collection: str
+) -> Chunk:
     start, end = span
     return Chunk(
         chunk_id=chunk_id_for(doc_id, page.page, start, end),

@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from core.config import DEFAULT_EMBEDDING_MODEL
-from core.errors import ModelNotFound
+from core.errors import ModelNotFound, RagError
 
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_ALIASES = {DEFAULT_EMBEDDING_MODEL, BUNDLED_MODEL_NAME, "bundled", ""}
@@ -143,10 +143,14 @@ def choose_device(device: str = "auto") -> str:
     """'cuda' when asked for or available under 'auto', else 'cpu'."""
     if device not in {"auto", "cpu", "cuda"}:
         raise ModelNotFound(f"unknown device {device!r}", "use --device auto, cpu or cuda")
-    if device != "auto":
+    if device == "cpu":
         return device
     import torch
 
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RagError(
+            "--device cuda was asked for but no CUDA GPU is visible to torch", "use --device auto or cpu"
+        )
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

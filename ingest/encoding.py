@@ -29,7 +29,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MAX_CONTROL_RATIO = 0.01
 _SNIFF_BYTES = 4096
 _NEWLINES = re.compile(r"\r\n?")
-_BINARY_HINT = "this looks like a binary file, not text; convert it to .txt/.md/.pdf or remove it from the folder"
+_BINARY_HINT = (
+    "this looks like a binary file, not text; convert it to .txt/.md/.pdf or remove it from the folder"
+)
 
 
 def _bom_encoding(data: bytes) -> str | None:
@@ -61,7 +63,9 @@ def _guess_legacy(data: bytes) -> str | None:
     if not results:
         return None
     best = results[0]
-    tied = [r.encoding for r in results if r.chaos <= best.chaos + 0.01 and r.coherence >= best.coherence - 0.01]
+    tied = [
+        r.encoding for r in results if r.chaos <= best.chaos + 0.01 and r.coherence >= best.coherence - 0.01
+    ]
     for name in _PREFERRED:
         if name in tied:
             return name
@@ -100,12 +104,16 @@ def decode_text(data: bytes, path: str) -> str:
     """Decode a text file's bytes (any common encoding) into str with '\\n' line ends."""
     encoding = detect_encoding(data)
     if encoding is None:
-        raise DocumentError(path, "cannot be read as text: binary content or an unknown encoding", _BINARY_HINT)
+        raise DocumentError(
+            path, "cannot be read as text: binary content or an unknown encoding", _BINARY_HINT
+        )
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as err:
         raise DocumentError(
-            path, f"is not valid {encoding} text (byte {err.start})", "re-save the file as UTF-8 and ingest again"
+            path,
+            f"is not valid {encoding} text (byte {err.start})",
+            "re-save the file as UTF-8 and ingest again",
         ) from err
     if _looks_binary(text):
         raise DocumentError(path, "contains binary control characters, not text", _BINARY_HINT)

@@ -16,7 +16,17 @@ from pathlib import Path
 from core.errors import DocumentError
 from core.types import LoadedDocument
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".jsonl", ".jsonl.gz")
+SUPPORTED_SUFFIXES: tuple[str, ...] = (
+    ".pdf",
+    ".docx",
+    ".html",
+    ".htm",
+    ".md",
+    ".markdown",
+    ".txt",
+    ".jsonl",
+    ".jsonl.gz",
+)
 
 _DOC_TYPES = {
     ".pdf": "pdf",
@@ -82,7 +92,9 @@ def _read_bytes(path: Path, max_file_mb: float) -> bytes:
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise DocumentError(where, "is a folder, not a file", "pass the folder itself; its files are found recursively")
+            raise DocumentError(
+                where, "is a folder, not a file", "pass the folder itself; its files are found recursively"
+            )
         if size > max_file_mb * _MB:
             raise DocumentError(
                 where,
@@ -93,18 +105,26 @@ def _read_bytes(path: Path, max_file_mb: float) -> bytes:
             raise DocumentError(where, "is empty (0 bytes)", "add content to it or remove it from the folder")
         return path.read_bytes()
     except FileNotFoundError as err:
-        raise DocumentError(where, "does not exist", "check the path (it may have been moved or deleted)") from err
+        raise DocumentError(
+            where, "does not exist", "check the path (it may have been moved or deleted)"
+        ) from err
     except PermissionError as err:
-        raise DocumentError(where, "cannot be read: permission denied", f"give yourself read access, e.g. chmod u+r '{where}'") from err
+        raise DocumentError(
+            where, "cannot be read: permission denied", f"give yourself read access, e.g. chmod u+r '{where}'"
+        ) from err
     except OSError as err:
-        raise DocumentError(where, f"cannot be read ({err.strerror or err})", "check the disk and the file") from err
+        raise DocumentError(
+            where, f"cannot be read ({err.strerror or err})", "check the disk and the file"
+        ) from err
 
 
 def _gunzip(path: Path, data: bytes) -> bytes:
     try:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as err:
-        raise DocumentError(str(path), f"is not a valid gzip file ({err})", "re-compress it with gzip, or unpack it to .jsonl") from err
+        raise DocumentError(
+            str(path), f"is not a valid gzip file ({err})", "re-compress it with gzip, or unpack it to .jsonl"
+        ) from err
 
 
 def _dispatch(path: Path, suffix: str, data: bytes) -> list[LoadedDocument]:
@@ -128,7 +148,11 @@ def _dispatch(path: Path, suffix: str, data: bytes) -> list[LoadedDocument]:
 
 def _require_text(path: Path, documents: list[LoadedDocument]) -> None:
     if not any(page.text.strip() for doc in documents for page in doc.pages):
-        raise DocumentError(str(path), "contains no text to index", "check that the file is not blank; add content or remove it")
+        raise DocumentError(
+            str(path),
+            "contains no text to index",
+            "check that the file is not blank; add content or remove it",
+        )
 
 
 def load_file(path: str | os.PathLike, max_file_mb: float = 50.0) -> list[LoadedDocument]:
@@ -137,7 +161,11 @@ def load_file(path: str | os.PathLike, max_file_mb: float = 50.0) -> list[Loaded
     suffix = file_suffix(path)
     if not suffix:
         supported = ", ".join(SUPPORTED_SUFFIXES)
-        raise DocumentError(str(path), f"has an unsupported file type ({path.suffix or 'no suffix'})", f"supported: {supported}")
+        raise DocumentError(
+            str(path),
+            f"has an unsupported file type ({path.suffix or 'no suffix'})",
+            f"supported: {supported}",
+        )
     data = _read_bytes(path, max_file_mb)
     documents = _dispatch(path, suffix, data)
     _require_text(path, documents)

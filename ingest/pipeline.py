@@ -21,9 +21,9 @@ import numpy as np
 from core.config import Settings
 from core.errors import DocumentError, IndexNotFound, RagError
 from core.types import Chunk, LoadedDocument
-from ingest.embedder import Embedder, length_order, load_embedder
+from ingest.embedder import Embedder, length_order, load_embedder, resolve_model
 from ingest.lock import WriterLock
-from ingest.store import MANIFEST_FILE, IndexStore, Manifest
+from ingest.store import MANIFEST_FILE, IndexStore, Manifest, mismatch_error, read_manifest
 
 STATUSES = ("added", "updated", "unchanged", "removed", "failed")
 SPECIAL_TOKENS = 2  # [CLS] and [SEP] are added by the model around every chunk
@@ -111,10 +111,11 @@ class _Ingest:
 
         started = time.perf_counter()
         roots = [Path(os.path.abspath(Path(p).expanduser())) for p in paths]  # keep symlink names users see
-        for root in (r for r in roots if not r.exists()):
-            self._finish(FileResult(str(root), "failed", error="no such file or folder; check the path"))
+        missing = [r for r in roots if not r.exists()]
         files = [os.path.abspath(f) for f in iter_input_files([r for r in roots if r.exists()])]
-        self.files_total = len(files) + len(self.report.files)
+        self.files_total = len(files) + len(missing)
+        for root in missing:
+            self._finish(FileResult(str(root), "failed", error="no such file or folder; check the path"))
         self._remove_deleted([str(r) for r in roots if r.is_dir()], set(files))
         pending: list[_Prepared] = []
         for path in files:
@@ -278,6 +279,17 @@ def check_chunk_budget(settings: Settings, embedder: Embedder) -> None:
         )
 
 
+def refuse_mismatch_before_loading(settings: Settings) -> None:
+    """Fail fast, before a slow model load, when an existing index was built with other settings."""
+    if not Path(settings.index_dir, MANIFEST_FILE).exists():
+        return
+    have = read_manifest(Path(settings.index_dir))
+    name = resolve_model(settings.embedding_model)[1]
+    wanted = Manifest(name, have.dim, settings.chunk_tokens, settings.chunk_overlap)
+    if have != wanted:
+        raise mismatch_error(Path(settings.index_dir), have, wanted)
+
+
 def ingest_paths(
     paths: Iterable[str | os.PathLike],
     settings: Settings,
@@ -286,7 +298,9 @@ def ingest_paths(
 ) -> IngestReport:
     """Index files and folders into `settings.index_dir` incrementally; holds the writer lock throughout."""
     with WriterLock(settings.index_dir):
-        embedder = embedder or load_embedder(settings.embedding_model, settings.device)
+        if embedder is None:
+            refuse_mismatch_before_loading(settings)
+            embedder = load_embedder(settings.embedding_model, settings.device)
         check_chunk_budget(settings, embedder)
         wanted = Manifest(embedder.name, embedder.dim, settings.chunk_tokens, settings.chunk_overlap)
         store = IndexStore.open_for_write(settings.index_dir, wanted)

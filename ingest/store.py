@@ -114,6 +114,19 @@ def mismatch_error(index_dir: Path, have: Manifest, wanted: Manifest) -> Embedde
     )
 
 
+def create_database(index_dir: Path) -> None:
+    """Create the schema under a temporary name, then rename: readers never see a database without tables."""
+    remove_stale_caches(index_dir, keep=None)  # caches left by a deleted database would alias new generations
+    tmp = index_dir / f"{DB_FILE}.new"
+    tmp.unlink(missing_ok=True)
+    conn = _connect(tmp)
+    conn.executescript(SCHEMA)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()  # the last connection closing folds the WAL into the file
+    os.replace(tmp, index_dir / DB_FILE)
+    fsync_dir(index_dir)
+
+
 def _connect(db_path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
@@ -171,12 +184,7 @@ class IndexStore:
         if not (index_dir / MANIFEST_FILE).exists():
             write_json_atomic(index_dir / MANIFEST_FILE, asdict(wanted))
         if not (index_dir / DB_FILE).exists():
-            remove_stale_caches(
-                index_dir, keep=None
-            )  # leftovers of a deleted database would alias new generations
-            conn = _connect(index_dir / DB_FILE)
-            conn.executescript(SCHEMA)
-            conn.close()
+            create_database(index_dir)
         have = read_manifest(index_dir)
         if have != wanted:
             raise mismatch_error(index_dir, have, wanted)
@@ -222,6 +230,16 @@ class IndexStore:
                 f"delete {self.index_dir} and ingest again",
             )
         return np.frombuffer(blob, dtype="<f4").reshape(len(rows), self.manifest.dim).astype(np.float32)
+
+    def check_embedder(self, name: str, dim: int) -> None:
+        """Raise EmbedderMismatch unless queries embedded by model `name` (`dim`) match this index."""
+        if (name, dim) != (self.manifest.embedding_model, self.manifest.dim):
+            raise EmbedderMismatch(
+                f"the index at {self.index_dir} was built with {self.manifest.embedding_model} "
+                f"(dim {self.manifest.dim}), not {name} (dim {dim})",
+                f"query with --model {self.manifest.embedding_model}, or rebuild it with "
+                f"`rag ingest PATH... --index NEWDIR --model {name}`",
+            )
 
     # ---- reading -------------------------------------------------------------------------------------
 

@@ -107,9 +107,11 @@ def print_report(answer, relevance: float, threshold: float, out=None) -> None:
         print("\nNot supported by the cited sources (check these):", file=out)
         for sentence in unsupported:
             print(f"  ! {sentence.text}", file=out)
-    if not answer.found:
-        note = f"best match scored {relevance:.2f}; relevance threshold {threshold:.2f}"
-        print(f"\n(No passage answers this question: {note}.)", file=out)
+    if not answer.found and relevance < threshold:
+        note = f"best match scored {relevance:.2f}, below the relevance threshold {threshold:.2f}"
+        print(f"\n(No passage is about this question: {note}.)", file=out)
+    elif not answer.found:
+        print("\n(The closest passages do not answer this question.)", file=out)
     if not answer.sources:
         return
     cited = {n for s in answer.sentences for n in s.citations}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from core.errors import DataError
 
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
 DEPTH = 100  # documents ranked per query: enough for recall@100
+CHUNK_DEPTH = 2 * DEPTH  # chunks retrieved per query; several chunks of one document collapse into one entry
 
 
 @dataclass(frozen=True)
@@ -178,29 +180,68 @@ def eval_index_dir(dataset: BeirDataset, settings, base: str | Path) -> Path:
     return Path(base) / f"eval-{dataset.name}-{digest.hexdigest()[:12]}"
 
 
-def ensure_eval_index(dataset: BeirDataset, settings, on_progress: Callable | None = None):
+def ensure_eval_index(dataset: BeirDataset, settings, embedder=None, on_progress: Callable | None = None) -> None:
     """Ingest the corpus into settings.index_dir through the normal pipeline unless already done there."""
     from ingest.pipeline import ingest_paths
 
     marker = Path(settings.index_dir) / "eval-corpus.json"
     if marker.is_file():
         return
-    report = ingest_paths([str(dataset.corpus_path)], settings, on_progress=on_progress)
+    report = ingest_paths([str(dataset.corpus_path)], settings, embedder=embedder, on_progress=on_progress)
     failed = [f for f in report.files if f.status == "failed"]
     if failed:
         raise DataError(f"{dataset.corpus_path}: could not be indexed: {failed[0].error}", "fix the corpus file")
-    marker.write_text(json.dumps({"corpus": str(dataset.corpus_path)}), encoding="utf-8")
+    tmp = marker.with_name(marker.name + ".tmp")
+    tmp.write_text(json.dumps({"corpus": str(dataset.corpus_path)}), encoding="utf-8")
+    os.replace(tmp, marker)
 
 
-def run_modes(retriever, dataset: BeirDataset, modes: list[str], progress=None) -> dict[str, dict[str, float]]:
-    """Retrieve every judged query in every mode; metrics per mode. `progress(n)` advances a bar."""
+def run_modes(retriever, dataset: BeirDataset, modes: list[str], bar=None) -> dict[str, dict[str, float]]:
+    """Retrieve every judged query in every mode; metrics per mode. `bar.update(1)` after each query."""
     results = {}
     for mode in modes:
         rankings = {}
         for query_id, text in dataset.queries.items():
-            hits = retriever.retrieve(text, k=DEPTH, mode=mode)
+            hits = retriever.retrieve(text, k=CHUNK_DEPTH, mode=mode)
             rankings[query_id] = rank_documents(hits)
-            if progress:
-                progress(1)
+            if bar is not None:
+                bar.update(1)
         results[mode] = score_rankings(rankings, dataset.qrels)
     return results
+
+
+def evaluate_dataset(root: str | Path, settings, split: str = "test", modes=("dense", "bm25", "hybrid"),
+                     index_dir: str | Path | None = None, progress=None, embedder=None) -> EvalReport:
+    """Load a BEIR folder, index its corpus if needed, and measure each retrieval mode on the split.
+
+    `progress(total, desc)` returns a tqdm-like bar (None: no bars); `embedder` replaces the configured model.
+    """
+    from core.config import REPO_ROOT
+    from rag.retriever import open_retriever
+
+    dataset = load_beir(root, split)
+    if embedder is not None:
+        settings = settings.with_overrides(embedding_model=embedder.name)
+    index_dir = Path(index_dir or eval_index_dir(dataset, settings, REPO_ROOT / "data" / "indexes"))
+    settings = settings.with_overrides(index_dir=str(index_dir))
+    ensure_eval_index(dataset, settings, embedder, _ingest_progress(progress))
+    retriever = open_retriever(settings, embedder=embedder)
+    bar = progress(len(dataset.queries) * len(modes), "queries") if progress else None
+    try:
+        results = run_modes(retriever, dataset, list(modes), bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    return EvalReport(dataset.name, split, len(dataset.queries), str(index_dir), results)
+
+
+def _ingest_progress(progress):
+    """An ingest on_progress callback that drives a bar counting embedded chunks."""
+    if progress is None:
+        return None
+    bar = progress(None, "indexing corpus (chunks)")
+
+    def update(p) -> None:
+        bar.update(p.chunks_done - bar.n)
+
+    return update

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from core.config import Settings
+from core.errors import EmptyIndex
 from core.types import Answer, Hit, Source
 from rag.citations import CachedEncoder, check_answer, clean_markers
 from rag.generators.base import History, is_not_found, not_found_text
@@ -40,7 +41,9 @@ class Engine:
             if self._retriever is None:
                 from rag.retriever import open_retriever
 
-                self._retriever = open_retriever(self.settings)
+                retriever = open_retriever(self.settings, embedder=self._embedder)
+                _refuse_empty(retriever, self.settings.index_dir)
+                self._retriever = retriever
             return self._retriever
 
     def open(self) -> bool:
@@ -72,7 +75,7 @@ class Engine:
                 self._generator = load_generator(self.settings.generator, self.settings, encoder=self.encoder)
             return self._generator
 
-    def stream(self, question: str, history: History = (), *, filters: dict | None = None) -> AnswerStream:
+    def stream(self, question: str, history: History = (), *, filters=None) -> AnswerStream:
         """An AnswerStream: iterate for text deltas, then read `.answer`."""
         return AnswerStream(self, question, list(history), filters)
 
@@ -82,7 +85,7 @@ class Engine:
         history: History = (),
         on_token: Callable[[str], None] | None = None,
         *,
-        filters: dict | None = None,
+        filters=None,
     ) -> Answer:
         """The checked answer; `on_token` sees each text delta as it is generated."""
         answer_stream = self.stream(question, history, filters=filters)
@@ -91,7 +94,7 @@ class Engine:
                 on_token(delta)
         return answer_stream.answer
 
-    def retrieve(self, query: str, filters: dict | None = None) -> list[Hit]:
+    def retrieve(self, query: str, filters=None) -> list[Hit]:
         """The top-k hits for a standalone query."""
         s = self.settings
         return self.retriever.retrieve(query, k=s.top_k, mode=s.retrieval_mode, filters=filters)
@@ -178,6 +181,12 @@ class _EmbedderHandle:
     def encode(self, texts):
         """Unit-norm vectors from the engine's embedder."""
         return self.engine.embedder().encode(list(texts))
+
+
+def _refuse_empty(retriever, index_dir: str) -> None:
+    store = getattr(retriever, "store", None)
+    if store is not None and store.count_chunks() == 0:
+        raise EmptyIndex(index_dir)
 
 
 def _load_embedder(settings: Settings):

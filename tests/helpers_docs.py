@@ -84,7 +84,9 @@ def make_image_only_pdf(path: str | os.PathLike, n_pages: int = 2) -> Path:
     return path
 
 
-def make_docx(path: str | os.PathLike, blocks: list[tuple[str, str]], table: list[list[str]] | None = None) -> Path:
+def make_docx(
+    path: str | os.PathLike, blocks: list[tuple[str, str]], table: list[list[str]] | None = None
+) -> Path:
     """Write a Word file from (style, text) blocks; style is "Heading 1", "Heading 2", ... or "Normal"."""
     import docx
 

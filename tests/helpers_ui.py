@@ -50,7 +50,7 @@ def make_answer(
 class FakeStream:
     """Like rag.pipeline.AnswerStream: iterate for text deltas, then read `.answer`."""
 
-    def __init__(self, answer: Answer, error: RagError | None = None):
+    def __init__(self, answer: Answer, error: Exception | None = None):
         self._answer, self._error = answer, error
         self.answer: Answer | None = None
 
@@ -67,7 +67,7 @@ class FakeEngine:
     """Answers every question with the next scripted Answer (or raises the scripted error)."""
 
     answers: list[Answer] = field(default_factory=list)
-    error: RagError | None = None
+    error: Exception | None = None
     calls: list[tuple[str, tuple]] = field(default_factory=list)
 
     def stream(self, question: str, history=()) -> FakeStream:
@@ -88,13 +88,13 @@ class FakeEngine:
 def fake_backend(
     engine: FakeEngine, engine_error: RagError | None = None, ingested: list | None = None
 ) -> Backend:
-    """A Backend with the scripted engine, the real store, and ingest/remove recorded in lists."""
+    """A Backend around `engine` (a FakeEngine or a real Engine), the real store, ingest with the fake embedder."""
     from ingest.pipeline import remove_paths
     from ingest.store import IndexStore
 
     settings_seen: list[Settings] = []
 
-    def make_engine(settings: Settings) -> FakeEngine:
+    def make_engine(settings: Settings):
         settings_seen.append(settings)
         if engine_error is not None:
             raise engine_error

@@ -95,3 +95,37 @@ def test_relevance_is_computed_when_hits_carry_no_dense_score():
 def test_from_settings_opens_nothing(tmp_path):
     engine = Engine.from_settings(Settings(index_dir=str(tmp_path / "missing")))
     assert engine._retriever is None and engine._generator is None
+
+
+# --- over a real index (SQLite + FAISS + BM25) built with the fake embedder ---
+
+
+def real_engine(index_dir, embedder=None, **settings):
+    from helpers_index import FakeEmbedder
+
+    return Engine(Settings(index_dir=str(index_dir), **settings), embedder=embedder or FakeEmbedder())
+
+
+def test_real_index_answers_and_cites_the_right_file(tmp_path):
+    from helpers_index import SAMPLE_FILES, build_index
+
+    build_index(tmp_path / "ix", SAMPLE_FILES)
+    answer = real_engine(tmp_path / "ix", min_relevance=0.1).ask("Which tea leaves are fully oxidised before drying?")
+    cited = {answer.sources[n - 1].chunk.path for s in answer.sentences for n in s.citations}
+    assert answer.found and cited == {"/docs/tea.md"}
+    assert "Black tea leaves are fully oxidised before drying [" in answer.text
+
+
+def test_real_index_errors_missing_empty_and_other_embedder(tmp_path):
+    from helpers_index import FakeEmbedder, build_index
+
+    from core.errors import EmbedderMismatch, EmptyIndex, IndexNotFound
+
+    with pytest.raises(IndexNotFound, match="no index at"):
+        real_engine(tmp_path / "missing").ask("anything")
+    build_index(tmp_path / "empty", {})
+    with pytest.raises(EmptyIndex, match="is empty"):
+        real_engine(tmp_path / "empty").ask("anything")
+    build_index(tmp_path / "ix", {"/docs/a.txt": ["Some passage about solar panels."]})
+    with pytest.raises(EmbedderMismatch, match="fake-hash-embedder"):
+        real_engine(tmp_path / "ix", embedder=FakeEmbedder(dim=32, name="other")).ask("solar")

@@ -67,7 +67,7 @@ def test_ask_off_topic_says_not_found_and_shows_closest_passages(capsys, monkeyp
         ["ask", "Which footballer scored twice at Wembley?"], capsys, make_fake_engine(), monkeypatch
     )
     assert out.startswith("Not found in the documents.")
-    assert "relevance threshold 0.20" in out and "Closest passages:" in out
+    assert "below the relevance threshold 0.20" in out and "Closest passages:" in out
 
 
 def test_flags_reach_the_settings(capsys, monkeypatch):

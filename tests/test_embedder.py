@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers_index import FakeEmbedder
 
-from core.errors import ModelNotFound
+from core.errors import ModelNotFound, RagError
 from ingest.embedder import (
     BUNDLED_MODEL_NAME,
     Embedder,
@@ -48,11 +48,15 @@ def test_unknown_hub_id_offline_is_model_not_found():
 
 
 def test_device_choice():
-    assert choose_device("cpu") == "cpu"
-    assert choose_device("cuda") == "cuda"
     import torch
 
+    assert choose_device("cpu") == "cpu"
     assert choose_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.cuda.is_available():
+        assert choose_device("cuda") == "cuda"
+    else:
+        with pytest.raises(RagError, match="no CUDA GPU"):
+            choose_device("cuda")
     with pytest.raises(ModelNotFound, match="unknown device"):
         choose_device("tpu")
 

@@ -21,14 +21,16 @@ def test_round_trip_restores_weights_optimizer_and_config(tmp_path, family):
     model = module.build(cfg)
     opts = module.make_optimizers(model, cfg)
     module.train_step(model, opts, torch.rand(8, 1, 8, 8) * 2 - 1)  # fills Adam's moments
-    checkpoint.save_config(tmp_path, {"train": {"family": family, "data": "digits"}, "model": dataclasses.asdict(cfg)})
+    checkpoint.save_config(
+        tmp_path, {"train": {"family": family, "data": "digits"}, "model": dataclasses.asdict(cfg)}
+    )
     checkpoint.save_checkpoint(tmp_path, {"model": model}, opts, step=7)
 
     saved = checkpoint.load_config(tmp_path)
     clone = module.build(make_config(family, saved["model"]))
     clone_opts = module.make_optimizers(clone, clone.cfg)
     assert checkpoint.load_checkpoint(tmp_path, {"model": clone}, clone_opts) == 7
-    for (name, a), b in zip(model.state_dict().items(), clone.state_dict().values()):
+    for (name, a), b in zip(model.state_dict().items(), clone.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
     for name, opt in opts.items():
         first = next(iter(opt.state.values()))["exp_avg"]

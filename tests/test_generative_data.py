@@ -41,7 +41,7 @@ def write_mnist_dir(directory, n_train=5, n_test=3, gz=False, size=28):
     ):
         images = rng.integers(0, 256, (n, size, size), dtype=np.uint8)
         labels = rng.integers(0, 10, n, dtype=np.uint8)
-        for stem, payload in zip(stems, (idx_images_bytes(images), idx_labels_bytes(labels))):
+        for stem, payload in zip(stems, (idx_images_bytes(images), idx_labels_bytes(labels)), strict=True):
             path = directory / (stem + (".gz" if gz else ""))
             path.write_bytes(gzip.compress(payload) if gz else payload)
         arrays[split] = (images, labels)

@@ -14,7 +14,9 @@ def small(size=8, timesteps=20, **kw) -> diffusion.Diffusion:
     return diffusion.build(DiffusionConfig(image_size=size, timesteps=timesteps, width=8, **kw))
 
 
-@pytest.mark.parametrize("betas", [linear_beta_schedule(1000), cosine_beta_schedule(1000), cosine_beta_schedule(50)])
+@pytest.mark.parametrize(
+    "betas", [linear_beta_schedule(1000), cosine_beta_schedule(1000), cosine_beta_schedule(50)]
+)
 def test_schedule_is_monotone_and_in_unit_interval(betas):
     assert ((betas > 0) & (betas < 1)).all()
     assert (betas[1:] >= betas[:-1]).all()

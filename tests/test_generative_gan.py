@@ -70,11 +70,15 @@ def test_gradient_penalty_matches_linear_critic(scale):
     u = torch.randn(1, 1, 8, 8)
     u = u / u.norm() * scale
     real, fake = torch.randn(4, 1, 8, 8), torch.randn(4, 1, 8, 8)
-    assert float(gan.gradient_penalty(LinearCritic(u), real, fake)) == pytest.approx((scale - 1) ** 2, abs=1e-5)
+    assert float(gan.gradient_penalty(LinearCritic(u), real, fake)) == pytest.approx(
+        (scale - 1) ** 2, abs=1e-5
+    )
 
 
 def test_wgan_gp_train_step_runs_without_batch_norm_in_critic():
     model = small(loss="wgan-gp")
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.discriminator.modules())
     losses = gan.train_step(model, gan.make_optimizers(model, model.cfg), torch.rand(8, 1, 8, 8) * 2 - 1)
-    assert set(losses) == {"loss_d", "loss_g"} and all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert set(losses) == {"loss_d", "loss_g"} and all(
+        torch.isfinite(torch.tensor(v)) for v in losses.values()
+    )

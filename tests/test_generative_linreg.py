@@ -11,7 +11,7 @@ def test_first_step_matches_hand_arithmetic():
     x, y = [1.0, 2.0, 3.0], [3.0, 5.0, 7.0]  # y = 2x + 1
     w, b, lr = 1.8, 0.5, 0.01
     pred = [1.8 * 1 + 0.5, 1.8 * 2 + 0.5, 1.8 * 3 + 0.5]  # 2.3, 4.1, 5.9
-    err = [p - t for p, t in zip(pred, y)]  # -0.7, -0.9, -1.1
+    err = [p - t for p, t in zip(pred, y, strict=True)]  # -0.7, -0.9, -1.1
     loss = (0.49 + 0.81 + 1.21) / 3  # mean squared error = 0.836667
     grad_w = 2 / 3 * (err[0] * x[0] + err[1] * x[1] + err[2] * x[2])  # 2/3 * -5.8 = -3.866667
     grad_b = 2 / 3 * (err[0] + err[1] + err[2])  # 2/3 * -2.7 = -1.8

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 from helpers_docs import make_binary_txt, make_corrupt_pdf, make_text
-from helpers_index import FakeEmbedder, cli_main, cli_subprocess_argv
+from helpers_index import FAKE_MODEL_NAME, FakeEmbedder, cli_main, cli_subprocess_argv
 
 import ingest.pipeline
 from ingest.commands import STATUS_KEYS
@@ -21,6 +21,7 @@ STATUS_JSON_KEYS = ("documents", "chunks", "embedding_model", "dim", "size_bytes
 def fake_model(monkeypatch):
     """The CLI loads the real model through ingest.pipeline.load_embedder; fast tests swap in the fake."""
     monkeypatch.setattr(ingest.pipeline, "load_embedder", lambda model, device: FakeEmbedder())
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", FAKE_MODEL_NAME)  # so the manifest pre-check expects the fake
 
 
 @pytest.fixture
@@ -129,6 +130,7 @@ def test_locked_index_exits_3_in_a_real_process(docs, tmp_path):
 
 def test_model_path_that_does_not_exist_exits_2(docs, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(ingest.pipeline, "load_embedder", ingest.embedder.load_embedder)
+    monkeypatch.delenv("RAG_EMBEDDING_MODEL")
     assert (
         cli_main(["ingest", str(docs), "--index", str(tmp_path / "idx"), "--model", "./missing/model"]) == 2
     )
@@ -171,3 +173,17 @@ def test_python_m_rag_ingest_with_real_model(docs, tmp_path):
     )
     data = json.loads(status.stdout)
     assert data["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2" and data["dim"] == 384
+
+
+def test_mismatch_is_refused_before_loading_the_model(docs, tmp_path, capsys, monkeypatch):
+    index = str(tmp_path / "idx")
+    assert cli_main(["ingest", str(docs), "--index", index]) == 0
+
+    def must_not_load(model, device):
+        raise AssertionError("model loaded before the manifest check")
+
+    monkeypatch.setattr(ingest.pipeline, "load_embedder", must_not_load)
+    capsys.readouterr()
+    assert cli_main(["ingest", str(docs), "--index", index, "--chunk-tokens", "120"]) == 2
+    err = capsys.readouterr().err
+    assert "chunk_tokens 200 (asked for 120)" in err and "--index NEWDIR" in err

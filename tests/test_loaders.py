@@ -7,10 +7,7 @@ import os
 import sys
 
 import pytest
-
-from core.errors import DocumentError
-from ingest.loaders import SUPPORTED_SUFFIXES, file_suffix, iter_input_files, load_file
-from tests.helpers_docs import (
+from helpers_docs import (
     make_beir_jsonl,
     make_binary_txt,
     make_corrupt_pdf,
@@ -20,6 +17,9 @@ from tests.helpers_docs import (
     make_pdf,
     make_text,
 )
+
+from core.errors import DocumentError
+from ingest.loaders import SUPPORTED_SUFFIXES, file_suffix, iter_input_files, load_file
 
 
 def _heading_at(page, offset: int) -> tuple[str, ...]:
@@ -31,7 +31,9 @@ def _heading_at(page, offset: int) -> tuple[str, ...]:
 
 
 def test_pdf_pages_are_one_based_and_text_round_trips(tmp_path):
-    path = make_pdf(tmp_path / "paper.pdf", ["GANs were introduced in 2014.", "VAEs were introduced in 2013.", "The end."])
+    path = make_pdf(
+        tmp_path / "paper.pdf", ["GANs were introduced in 2014.", "VAEs were introduced in 2013.", "The end."]
+    )
     (doc,) = load_file(path)
     assert doc.doc_type == "pdf" and doc.path == str(path) and doc.record_id is None
     assert [p.page for p in doc.pages] == [1, 2, 3]
@@ -45,7 +47,11 @@ def test_pdf_outline_gives_heading_paths_carried_across_pages(tmp_path):
 
     pdf = FPDF()
     pdf.set_font("Helvetica", size=11)
-    for title, level, body in [("Intro", 0, "Opening words."), ("Details", 1, "Deep dive."), ("", None, "Continued.")]:
+    for title, level, body in [
+        ("Intro", 0, "Opening words."),
+        ("Details", 1, "Deep dive."),
+        ("", None, "Continued."),
+    ]:
         pdf.add_page()
         if title:
             pdf.start_section(title, level=level)
@@ -136,11 +142,16 @@ def test_beir_jsonl_and_gz_give_one_document_per_record(tmp_path):
         {"_id": 5836, "title": "", "text": "Untitled abstract."},
         {"_id": "7", "title": "", "text": ""},
     ]
-    for path in (make_beir_jsonl(tmp_path / "c.jsonl", records), make_beir_jsonl(tmp_path / "c.jsonl.gz", records, True)):
+    for path in (
+        make_beir_jsonl(tmp_path / "c.jsonl", records),
+        make_beir_jsonl(tmp_path / "c.jsonl.gz", records, True),
+    ):
         docs = load_file(path)
         assert [d.record_id for d in docs] == ["4983", "5836"]  # the empty record is skipped
         assert docs[0].pages[0].text == "Microstructural development\n\nAlterations of the architecture."
-        assert docs[0].title == "Microstructural development" and docs[1].pages[0].text == "Untitled abstract."
+        assert (
+            docs[0].title == "Microstructural development" and docs[1].pages[0].text == "Untitled abstract."
+        )
         assert {d.doc_type for d in docs} == {"jsonl"} and docs[0].path == str(path)
 
 
@@ -174,7 +185,10 @@ def test_binary_file_named_txt(tmp_path):
 def test_empty_and_blank_files(tmp_path):
     assert "empty" in _error(make_text(tmp_path / "empty.txt", "")).problem
     assert "no text" in _error(make_text(tmp_path / "blank.md", "  \n\n\t\n")).problem
-    assert "no text" in _error(make_text(tmp_path / "blank.html", "<html><body><script>x</script></body></html>")).problem
+    assert (
+        "no text"
+        in _error(make_text(tmp_path / "blank.html", "<html><body><script>x</script></body></html>")).problem
+    )
 
 
 def test_file_over_size_limit_names_the_option(tmp_path):
@@ -240,7 +254,16 @@ def test_corrupt_docx(tmp_path):
 def test_iter_input_files_walks_sorted_and_skips_hidden_and_unsupported(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / ".git").mkdir()
-    for name in ["b/z.md", "b/a.pdf", "top.txt", ".hidden.txt", ".git/config.txt", "image.png", "~$lock.docx", "c.jsonl.gz"]:
+    for name in [
+        "b/z.md",
+        "b/a.pdf",
+        "top.txt",
+        ".hidden.txt",
+        ".git/config.txt",
+        "image.png",
+        "~$lock.docx",
+        "c.jsonl.gz",
+    ]:
         (tmp_path / name).write_bytes(b"x")
     found = [p.relative_to(tmp_path).as_posix() for p in iter_input_files([tmp_path])]
     assert found == ["c.jsonl.gz", "top.txt", "b/a.pdf", "b/z.md"]
@@ -249,13 +272,16 @@ def test_iter_input_files_walks_sorted_and_skips_hidden_and_unsupported(tmp_path
 def test_iter_input_files_dedupes_and_yields_explicit_files(tmp_path):
     (tmp_path / "a.txt").write_text("x")
     (tmp_path / "notes.xyz").write_text("x")
-    found = list(iter_input_files([tmp_path, tmp_path / "a.txt", tmp_path / "notes.xyz", tmp_path / "missing.md"]))
+    found = list(
+        iter_input_files([tmp_path, tmp_path / "a.txt", tmp_path / "notes.xyz", tmp_path / "missing.md"])
+    )
     assert found == [tmp_path / "a.txt", tmp_path / "notes.xyz", tmp_path / "missing.md"]
     assert all(p.is_absolute() for p in found)
 
 
 @pytest.mark.parametrize(
-    "name, suffix", [("a.PDF", ".pdf"), ("c.jsonl.gz", ".jsonl.gz"), ("x.tar.gz", ""), (".md", ""), ("r.htm", ".htm")]
+    "name, suffix",
+    [("a.PDF", ".pdf"), ("c.jsonl.gz", ".jsonl.gz"), ("x.tar.gz", ""), (".md", ""), ("r.htm", ".htm")],
 )
 def test_file_suffix(name, suffix):
     assert file_suffix(name) == suffix
@@ -265,3 +291,12 @@ def test_file_suffix(name, suffix):
 def test_gzip_round_trip_is_real(tmp_path):
     path = make_beir_jsonl(tmp_path / "c.jsonl.gz", [{"_id": "1", "text": "t"}], gzip_it=True)
     assert gzip.decompress(path.read_bytes()).startswith(b'{"_id"')
+
+
+def test_pdf_paragraph_breaks_are_restored(tmp_path):
+    first = "The first paragraph talks about generators and discriminators at some length. " * 4
+    second = "The second paragraph is about the minimax objective and its fixed point. " * 4
+    path = make_pdf(tmp_path / "paras.pdf", [f"{first.strip()}\n\nHeading\n\n{second.strip()}"])
+    text = load_file(path)[0].pages[0].text
+    assert "length.\n\nHeading\n\nThe second" in text
+    assert text.count("\n\n") == 2  # wrapped lines inside a paragraph stay joined by single newlines

@@ -13,9 +13,15 @@ from ingest.sentences import sentences, split_sentences
     "text, expected",
     [
         ("One here. Two there! Three?", ["One here.", "Two there!", "Three?"]),
-        ("Models, e.g. GANs, are generative. They learn.", ["Models, e.g. GANs, are generative.", "They learn."]),
+        (
+            "Models, e.g. GANs, are generative. They learn.",
+            ["Models, e.g. GANs, are generative.", "They learn."],
+        ),
         ("As Smith et al. showed, it works. Good.", ["As Smith et al. showed, it works.", "Good."]),
-        ("See Fig. 2 for details. The loss is 3.14 here.", ["See Fig. 2 for details.", "The loss is 3.14 here."]),
+        (
+            "See Fig. 2 for details. The loss is 3.14 here.",
+            ["See Fig. 2 for details.", "The loss is 3.14 here."],
+        ),
         ("I.e. this holds, i.e. always. Yes.", ["I.e. this holds, i.e. always.", "Yes."]),
         ("Written by J. Smith in 2014. Then more.", ["Written by J. Smith in 2014.", "Then more."]),
         ('He said "it works." Then he left.', ['He said "it works."', "Then he left."]),
@@ -34,7 +40,10 @@ def test_english_sentences(text, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("扩散模型是一类生成模型。它逐步去噪！对吗？是的；没错。", ["扩散模型是一类生成模型。", "它逐步去噪！", "对吗？", "是的；", "没错。"]),
+        (
+            "扩散模型是一类生成模型。它逐步去噪！对吗？是的；没错。",
+            ["扩散模型是一类生成模型。", "它逐步去噪！", "对吗？", "是的；", "没错。"],
+        ),
         ("他说：“这很好。”然后离开了。", ["他说：“这很好。”", "然后离开了。"]),
         ("检索增强生成（RAG）很有用。它于2020年提出。", ["检索增强生成（RAG）很有用。", "它于2020年提出。"]),
         ("真的吗?是的!好的。", ["真的吗?", "是的!", "好的。"]),
@@ -80,7 +89,24 @@ def test_no_terminator_is_one_sentence():
 
 
 def _random_text(rng: random.Random) -> str:
-    pieces = ["word", "e.g.", "Fig.", "3.5", "。", "！", "?", ". ", "\n", "\n\n", " ", "模型", '"', ")", "[1]", "et al."]
+    pieces = [
+        "word",
+        "e.g.",
+        "Fig.",
+        "3.5",
+        "。",
+        "！",
+        "?",
+        ". ",
+        "\n",
+        "\n\n",
+        " ",
+        "模型",
+        '"',
+        ")",
+        "[1]",
+        "et al.",
+    ]
     return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
 
 
@@ -96,7 +122,7 @@ def test_spans_cover_all_text_in_order_without_overlap():
             assert not text[s].isspace() and not text[e - 1].isspace()
             covered[s:e] = [True] * (e - s)
             last_end = e
-        uncovered = "".join(ch for ch, c in zip(text, covered) if not c)
+        uncovered = "".join(ch for ch, c in zip(text, covered, strict=True) if not c)
         assert uncovered.strip() == "", (text, spans)
 
 

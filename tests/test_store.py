@@ -182,3 +182,15 @@ def test_no_pickle_files(store):
     names = sorted(p.name for p in store.index_dir.iterdir())
     assert DB_FILE in names and MANIFEST_FILE in names
     assert not [n for n in names if n.endswith((".pkl", ".pickle"))]
+
+
+def test_check_embedder_for_queries(store):
+    store.check_embedder("fake-hash-embedder", 64)
+    with pytest.raises(EmbedderMismatch, match="dim 64") as err:
+        store.check_embedder("sentence-transformers/all-MiniLM-L6-v2", 384)
+    assert "--model fake-hash-embedder" in err.value.hint
+
+
+def test_new_index_has_only_final_files(tmp_path):
+    IndexStore.open_for_write(tmp_path / "idx", fake_manifest()).close()
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == [MANIFEST_FILE, DB_FILE]

@@ -188,3 +188,53 @@ def test_first_upload_on_the_welcome_page_opens_the_chat(tmp_path, monkeypatch):
     assert not at.exception
     assert len(at.chat_input) == 1  # the index now has passages: the chat replaces the welcome page
     assert "1 file · 1 passage ·" in at.caption[0].value
+
+
+def test_settings_survive_a_visit_to_the_generative_lab(index_dir):
+    if not (Path(APP).parent / "generative_lab.py").is_file():
+        pytest.skip("ui/generative_lab.py is not in this checkout")
+    at = start(FakeEngine([solar_answer()]))
+    at.slider(key="top_k").set_value(12).run()
+    at.switch_page("generative_lab.py").run()
+    assert not at.exception
+    assert len(at.sidebar.slider) == 0  # the index settings are not drawn on the lab page
+    at.switch_page("chat_page.py").run()
+    assert at.slider(key="top_k").value == 12
+
+
+def test_an_unexpected_exception_becomes_a_message_not_a_crash(index_dir):
+    engine = FakeEngine([solar_answer()])
+    engine.error = ZeroDivisionError("division by zero")  # not a RagError: a bug somewhere below the app
+    at = ask(start(engine), "How do solar panels work?")
+    assert not at.exception
+    assert "unexpected error: ZeroDivisionError" in at.error[0].value.replace("\\", "")
+    assert len(at.chat_input) == 1  # the user can keep asking
+
+
+def test_real_engine_streams_a_cited_extractive_answer(index_dir, tmp_path):
+    """The real rag.pipeline.Engine (retriever, extractive generator, citation check) behind the app."""
+    from helpers_index import FakeEmbedder
+
+    from core.config import load_settings
+    from ingest.store import IndexStore
+    from rag.pipeline import Engine
+    from rag.retriever import Retriever
+
+    settings = load_settings(index_dir=str(index_dir))
+    engine = Engine(settings, retriever=Retriever(IndexStore.open(index_dir), FakeEmbedder(), settings))
+    at = ask(start(engine), "How do solar panels convert sunlight into electricity?")
+    assert not at.exception and not at.error
+    body = html_text(at)
+    assert 'class="cite"' in body and "Solar panels convert sunlight into electricity" in body
+    labels = [e.label for e in at.expander]
+    assert labels[0].startswith("[1] solar.txt")
+    assert [b.label for b in at.get("download_button")][0] == "Download solar.txt"
+
+
+def test_uncited_sources_are_folded_away(index_dir):
+    sources = [make_source(n, f"/nowhere/doc{n}.txt", f"passage {n}", score=1 - n / 10) for n in (1, 2, 3)]
+    answer = make_answer("q", [("Claim [2].", [2], True)], sources)
+    at = ask(start(FakeEngine([answer])), "q")
+    assert [e.label for e in at.expander] == ["[2] doc2.txt · score 0.80"]
+    popover_text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "[1] doc1.txt" in popover_text and "[3] doc3.txt" in popover_text

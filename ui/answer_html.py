@@ -104,4 +104,4 @@ def source_title(source: Source) -> str:
 
 def format_score(score: float) -> str:
     """Two decimals, or two significant digits for the small numbers rank fusion produces."""
-    return f"{score:.2f}" if abs(score) >= 0.1 else f"{score:.2g}"
+    return f"{score:.2f}" if score == 0 or abs(score) >= 0.1 else f"{score:.2g}"

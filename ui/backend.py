@@ -45,23 +45,13 @@ class IndexState:
         return self.store is not None and self.error is None
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the embedding model, index and generator…")
-def _cached_engine(settings: Settings, generation: int) -> Any:
+# One engine per distinct Settings; its retriever refreshes the store before each query, so uploads and
+# removals show up without reloading the models. Two entries: switching generators back and forth is cheap.
+@st.cache_resource(max_entries=2, show_spinner="Preparing the engine…")
+def _real_engine(settings: Settings) -> Any:
     from rag.pipeline import Engine
 
     return Engine.from_settings(settings)
-
-
-def _real_engine(settings: Settings) -> Any:
-    # The store generation is part of the key: after an upload or removal the engine sees the new index.
-    return _cached_engine(settings, _index_generation(settings.index_dir))
-
-
-def _index_generation(index_dir: str) -> int:
-    try:
-        return int(_real_store(index_dir).generation)
-    except RagError:
-        return -1
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -18,6 +19,10 @@ from ui.settings_panel import current_settings
 from ui.sources_view import render_answer
 
 CHAT_KEY = "chat_messages"
+LOG = logging.getLogger("docqa.ui")
+UNEXPECTED_HINT = (
+    "this is a bug; the full trace is in the terminal running `rag ui`, please include it in a report"
+)
 
 
 @dataclass
@@ -83,6 +88,9 @@ def answer_new_question(backend: Backend, settings: Settings, question: str, ind
                 turn.answer = stream_answer(backend, settings, question, engine_history(turns))
         except RagError as err:
             turn.error = err
+        except Exception as err:  # a bug, not a user error: keep the app usable and the trace in the log
+            LOG.exception("answering %r failed", question)
+            turn.error = RagError(f"unexpected error: {type(err).__name__}: {err}", UNEXPECTED_HINT)
         slot.empty()
         with slot.container():
             if turn.error is not None:

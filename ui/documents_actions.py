@@ -45,7 +45,7 @@ def save_uploads(files, settings: Settings) -> tuple[list[Path], list[FileOutcom
             saved.append(save_upload(folder, upload.name, data))
         except RagError as err:
             rejected.append(FileOutcome(upload.name, "rejected", message=str(err)))
-    return saved, rejected
+    return list(dict.fromkeys(saved)), rejected  # two uploads with one name: the last one wins
 
 
 def report_outcomes(report) -> list[FileOutcome]:

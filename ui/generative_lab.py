@@ -59,14 +59,22 @@ def show_run(run: RunView) -> None:
 def show_extras(runs: list[RunView]) -> None:
     """VAE latent interpolations and diffusion denoising strips."""
     for key, title, caption in (
-        ("interpolation", "VAE latent interpolation", "each row decodes a straight line between two test digits"),
-        ("denoising", "Diffusion: from noise to digit", "each row is one sample; left: pure noise, right: final image"),
+        (
+            "interpolation",
+            "VAE latent interpolation",
+            "each row decodes a straight line between two test digits",
+        ),
+        (
+            "denoising",
+            "Diffusion: from noise to digit",
+            "each row is one sample; left: pure noise, right: final image",
+        ),
     ):
         found = [run for run in runs if key in run.images]
         if found:
             st.header(title)
             st.caption(caption)
-            for column, run in zip(st.columns(min(len(found), COLUMNS)), found):
+            for column, run in zip(st.columns(min(len(found), COLUMNS)), found, strict=False):
                 column.image(str(run.images[key]), caption=run.path.name, width="stretch")
 
 
@@ -79,10 +87,12 @@ def main() -> None:
         st.info(EMPTY_HINT.format(root=root))
         return
     st.dataframe([metrics_row(run) for run in runs], hide_index=True, width="stretch")
-    st.caption("Fréchet distance on our digit classifier's features (lower is better; the real test set "
-               "against the training set is the floor). Not comparable with Inception-feature FIDs.")
+    st.caption(
+        "Fréchet distance on our digit classifier's features (lower is better; the real test set "
+        "against the training set is the floor). Not comparable with Inception-feature FIDs."
+    )
     for start in range(0, len(runs), COLUMNS):
-        for column, run in zip(st.columns(COLUMNS), runs[start : start + COLUMNS]):
+        for column, run in zip(st.columns(COLUMNS), runs[start : start + COLUMNS], strict=False):
             with column:
                 show_run(run)
     show_extras(runs)

@@ -59,13 +59,28 @@ def render_answer_text(answer: Answer) -> None:
         st.caption(f"Searched for: {escape_markdown(answer.query)}")
 
 
+def cited_numbers(answer: Answer) -> set[int]:
+    """Source numbers the answer's sentences cite."""
+    return {n for sentence in answer.sentences for n in sentence.citations}
+
+
 def render_sources(answer: Answer, indexed_paths: set[str], key: str, latest: bool) -> None:
-    """The numbered source list (or the closest passages when nothing answered the question)."""
+    """The cited sources in order; the other retrieved passages folded away under them."""
+    cited = cited_numbers(answer) if answer.found else set()
+    main = [s for s in answer.sources if s.n in cited] if cited else list(answer.sources)
+    rest = [s for s in answer.sources if s not in main]
     st.markdown("**Sources**" if answer.found else "**Closest passages**")
-    for i, source in enumerate(answer.sources):
+    for i, source in enumerate(main):
         render_source(
             source, indexed_paths, f"{key}-src-{source.n}", expanded=latest and answer.found and i == 0
         )
+    if rest:
+        with st.popover(
+            f"{len(rest)} more passage(s) searched", icon=":material/more_horiz:", type="tertiary"
+        ):
+            for source in rest:
+                st.markdown(f"**{escape_markdown(source_title(source))}**")
+                st.html(passage_html(source.chunk.text))
 
 
 def render_answer(answer: Answer, indexed_paths: set[str], key: str, latest: bool = False) -> None:

@@ -8,14 +8,18 @@ from pathlib import Path
 from core.errors import DocumentError
 from core.types import LoadedDocument, Page
 
-_FORMAT_HINT = 'each line must be a JSON object like {"_id": "1", "title": "...", "text": "..."} (BEIR corpus format)'
+_FORMAT_HINT = (
+    'each line must be a JSON object like {"_id": "1", "title": "...", "text": "..."} (BEIR corpus format)'
+)
 
 
 def _parse_line(path: Path, number: int, line: str) -> dict:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as err:
-        raise DocumentError(str(path), f"line {number} is not valid JSON ({err.msg} at column {err.colno})", _FORMAT_HINT) from err
+        raise DocumentError(
+            str(path), f"line {number} is not valid JSON ({err.msg} at column {err.colno})", _FORMAT_HINT
+        ) from err
     if not isinstance(record, dict) or "_id" not in record or "text" not in record:
         raise DocumentError(str(path), f"line {number} has no `_id` and `text` fields", _FORMAT_HINT)
     return record
@@ -42,7 +46,9 @@ def load_beir(path: Path, text: str) -> list[LoadedDocument]:
         record_id = str(record["_id"])
         if record_id in seen:
             raise DocumentError(
-                str(path), f"line {number} repeats _id {record_id!r} from line {seen[record_id]}", "give every record a unique _id"
+                str(path),
+                f"line {number} repeats _id {record_id!r} from line {seen[record_id]}",
+                "give every record a unique _id",
             )
         seen[record_id] = number
         document = _record_document(path, record)

@@ -12,9 +12,14 @@ from ingest.formats.structure import HeadingStack
 
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+_SENTENCE_END = frozenset('.!?:"\')')
 _DECRYPT_HINT = "the PDF is encrypted; remove the password, e.g. qpdf --decrypt --password=PASS in.pdf out.pdf, and ingest again"
-_OCR_HINT = "it is probably scanned images; run OCR first, e.g. ocrmypdf in.pdf out.pdf, and ingest the result"
-_CORRUPT_HINT = "the file is damaged or not really a PDF; re-export it, or try a repair with: qpdf in.pdf fixed.pdf"
+_OCR_HINT = (
+    "it is probably scanned images; run OCR first, e.g. ocrmypdf in.pdf out.pdf, and ingest the result"
+)
+_CORRUPT_HINT = (
+    "the file is damaged or not really a PDF; re-export it, or try a repair with: qpdf in.pdf fixed.pdf"
+)
 
 
 def _open_reader(path: Path):
@@ -33,13 +38,39 @@ def _open_reader(path: Path):
     except (FileNotDecryptedError, DependencyError) as err:
         raise DocumentError(str(path), f"is encrypted and cannot be opened ({err})", _DECRYPT_HINT) from err
     except Exception as err:  # pypdf raises many types (PdfReadError, ValueError, KeyError...) on damage
-        raise DocumentError(str(path), f"is not a readable PDF ({type(err).__name__}: {err})", _CORRUPT_HINT) from err
+        raise DocumentError(
+            str(path), f"is not a readable PDF ({type(err).__name__}: {err})", _CORRUPT_HINT
+        ) from err
     return reader
 
 
 def _clean(text: str) -> str:
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-    return _MANY_NEWLINES.sub("\n\n", _TRAILING_SPACE.sub("\n", text)).strip()
+    text = _MANY_NEWLINES.sub("\n\n", _TRAILING_SPACE.sub("\n", text)).strip()
+    return _mark_paragraphs(text)
+
+
+def _mark_paragraphs(text: str) -> str:
+    """Restore paragraph breaks that text extraction loses: a clearly short line ends its paragraph.
+
+    pypdf returns one line per printed line and no blank lines; a line much shorter than the page's typical
+    line (the last line of a paragraph, a heading, a table row) is followed by a blank line instead, so that
+    chunks and sentences can end there. Multi-column layouts keep pypdf's own reading order.
+    """
+    lines = text.split("\n")
+    lengths = sorted(len(line) for line in lines if len(line) > 20)
+    if len(lines) < 5 or not lengths:
+        return text
+    short = 0.75 * lengths[len(lengths) // 2]
+    out = []
+    for line, following in zip(lines, lines[1:] + [""], strict=True):
+        out.append(line)
+        if not (line.strip() and following.strip()):
+            continue
+        ends_sentence = line.rstrip()[-1] in _SENTENCE_END
+        if len(line.rstrip()) < short or (ends_sentence and len(following.rstrip()) < short / 2):
+            out.append("")  # a short line ends a paragraph; a very short line after a full stop is a heading
+    return "\n".join(out)
 
 
 def _page_texts(reader, path: Path) -> list[str]:

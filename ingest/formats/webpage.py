@@ -96,6 +96,10 @@ def load_html(path: Path, data: bytes) -> LoadedDocument:
     try:
         walker.walk(soup.body or soup)
     except RecursionError as err:
-        raise DocumentError(str(path), "is nested too deeply to read", "simplify or re-save the page") from err
+        raise DocumentError(
+            str(path), "is nested too deeply to read", "simplify or re-save the page"
+        ) from err
     walker.flush()
-    return LoadedDocument(path=str(path), doc_type="html", pages=(walker.builder.build(),), title=_title(soup, path))
+    return LoadedDocument(
+        path=str(path), doc_type="html", pages=(walker.builder.build(),), title=_title(soup, path)
+    )

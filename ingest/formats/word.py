@@ -26,7 +26,9 @@ def _open_document(path: Path):
     try:
         return docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
-        raise DocumentError(str(path), f"is not a readable .docx file ({type(err).__name__})", _BAD_DOCX_HINT) from err
+        raise DocumentError(
+            str(path), f"is not a readable .docx file ({type(err).__name__})", _BAD_DOCX_HINT
+        ) from err
 
 
 def _heading_level(paragraph) -> int | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.types import Source
-from rag.citations import containment, content_tokens, split_sentences
+from rag.citations import content_tokens, split_sentences
 from rag.generators.base import History, is_chinese, not_found_text
 
 _COSINE_WEIGHT = 0.7
@@ -32,6 +32,7 @@ class Candidate:
     position: int  # index of the sentence inside its passage
     text: str
     tokens: tuple[str, ...]
+    context: str = ""  # heading path (or file title) the sentence sits under
 
 
 class ExtractiveGenerator:
@@ -58,22 +59,31 @@ class ExtractiveGenerator:
             yield separator + cite(candidate.text, candidate.source_n)
 
     def candidates(self, sources: Sequence[Source]) -> list[Candidate]:
-        """Distinct, readable sentences of the passages (headings and fragments left out)."""
+        """Distinct, readable sentences of the passages; headings are kept aside as their context."""
         found: dict[str, Candidate] = {}
         for rank, source in enumerate(sources):
-            for position, sentence in enumerate(split_sentences(source.chunk.text)):
-                text = " ".join(sentence.split())
+            chunk = source.chunk
+            context = chunk.heading or chunk.title.replace("_", " ")
+            for position, sentence in enumerate(split_sentences(chunk.text)):
+                text = _plain(sentence)
+                if _is_heading(sentence, text):
+                    context = context if chunk.heading else text  # a plain-text file's own heading lines
+                    continue
                 tokens = tuple(content_tokens(text))
                 if len(tokens) >= 3 and len(text) <= 600 and text not in found:
-                    found[text] = Candidate(source.n, rank, position, text, tokens)
+                    found[text] = Candidate(source.n, rank, position, text, tokens, context)
         return list(found.values())
 
     def scores(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
         """Relevance of each candidate to the question, roughly in [0, 1]."""
-        vectors = self.encoder.encode([question, *(c.text for c in candidates)])  # (1 + n, dim)
-        cosines = vectors[1:] @ vectors[0]
+        texts = [c.text for c in candidates]
+        in_context = [f"{c.context}: {c.text}" if c.context else c.text for c in candidates]
+        vectors = self.encoder.encode([question, *texts, *in_context])  # (1 + 2n, dim), unit norm
+        n = len(candidates)
+        # "The idea was introduced in 2015" answers "who introduced diffusion models" only under its heading
+        cosines = np.maximum(vectors[1 : n + 1] @ vectors[0], vectors[n + 1 :] @ vectors[0])
         question_tokens = content_tokens(question)
-        lexical = np.array([containment(question_tokens, c.tokens) for c in candidates])
+        lexical = np.array([_lexical(question_tokens, c) for c in candidates])
         n_ranks = max(c.rank for c in candidates) + 1
         rank_bonus = np.array([_RANK_BONUS * (1 - c.rank / n_ranks) for c in candidates])
         return _COSINE_WEIGHT * cosines + (1 - _COSINE_WEIGHT) * lexical + rank_bonus
@@ -93,6 +103,30 @@ class ExtractiveGenerator:
             if all(float(vectors[i] @ vectors[j]) < self.duplicate_cosine for j in kept):
                 kept.append(int(i))
         return _reading_order([candidates[i] for i in kept])
+
+
+def _plain(sentence: str) -> str:
+    """The sentence on one line, without list bullets or Markdown emphasis."""
+    text = " ".join(sentence.split())
+    text = re.sub(r"^(?:[-*+•]|\d{1,3}[.)])\s+", "", text)
+    return re.sub(r"(\*\*|__|`)", "", text).strip()
+
+
+def _is_heading(raw: str, text: str) -> bool:
+    """Markdown headings, and short lines without closing punctuation (headings of plain-text files)."""
+    if raw.lstrip().startswith("#"):
+        return True
+    return "\n" not in raw.strip() and not _END_RE.search(text) and len(text.split()) <= 12 and len(text) <= 80
+
+
+def _lexical(question_tokens: Sequence[str], candidate: Candidate) -> float:
+    """Share of the question's words in the sentence; words found only in its heading count half."""
+    wanted = set(question_tokens)
+    if not wanted:
+        return 0.0
+    own = wanted & set(candidate.tokens)
+    from_context = (wanted - own) & set(content_tokens(candidate.context))
+    return (len(own) + 0.5 * len(from_context)) / len(wanted)
 
 
 def _reading_order(chosen: list[Candidate]) -> list[Candidate]:

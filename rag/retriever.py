@@ -1,0 +1,193 @@
+"""Hybrid retrieval: dense (FAISS via the store) plus BM25, fused, then optionally reranked and diversified.
+
+One query costs one embedding, one FAISS search, one sparse BM25 scoring pass (numpy over the postings of the
+query's tokens), a vector lookup for the few keyword-only candidates, and a SQLite read of the k chunks returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import EmbedderMismatch, RagError
+from core.types import Hit
+from rag.bm25 import KeywordIndex, open_keyword_index, top_positions
+from rag.filters import Filters, filter_mask
+from rag.fusion import Candidates, fuse
+from rag.mmr import mmr_order
+
+MODES = ("hybrid", "dense", "bm25")
+DENSE_OVERFETCH = 4  # with a filter, ask FAISS for this many times more and drop what the filter refuses
+
+
+@dataclass
+class _Scored:
+    """Candidates with their fused score, best first."""
+
+    cands: Candidates
+    fused: np.ndarray
+    order: np.ndarray
+
+
+class Retriever:
+    """Retrieves chunk-level hits for a query from one index."""
+
+    def __init__(self, store, embedder, settings, keyword: KeywordIndex | None = None, reranker=None):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._keyword = keyword
+        self.reranker = reranker
+
+    # --- the loop: embed, gather candidates from both retrievers, fuse, rerank, diversify ---
+
+    def retrieve(self, query: str, k: int | None = None, mode: str | None = None,
+                 filters: Filters | None = None) -> list[Hit]:
+        """The k best chunks for `query` (hybrid, dense or bm25), best first, within `filters`."""
+        k = k or self.settings.top_k
+        mode = check_mode(mode or self.settings.retrieval_mode)
+        if not query.strip():
+            return []
+        self.store.refresh()  # another process may have ingested since the last query
+        keyword = self.keyword_index()
+        mask = None if filters is None or filters.empty else self._mask(keyword, filters)
+        if mask is not None and not mask.any():
+            return []
+        n = max(self.settings.candidates, k)
+        vector = self.embedder.encode([query])[0] if mode != "bm25" else None
+        scored = self._score(query, vector, keyword, mask, n, mode)
+        return self._finish(query, scored, k, mode)
+
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index for the store's current generation (rebuilt once when the store moved on)."""
+        if self._keyword is None or self._keyword.generation != self.store.generation:
+            self._keyword = open_keyword_index(self.store, self.store.index_dir)
+        return self._keyword
+
+    def _mask(self, keyword: KeywordIndex, filters: Filters) -> np.ndarray:
+        cols = keyword.columns
+        return filter_mask(filters, cols.sources, cols.source_of)
+
+    # --- candidates ---
+
+    def _score(self, query, vector, keyword, mask, n, mode) -> _Scored:
+        bm25_all = keyword.scores(query) if mode != "dense" else None  # (n_chunks,) float32
+        if bm25_all is not None and mask is not None:
+            bm25_all = np.where(mask, bm25_all, 0.0)
+        dense = self._dense_candidates(vector, keyword, mask, n) if vector is not None else {}
+        ids = list(dense)
+        if bm25_all is not None:
+            top = top_positions(bm25_all, n)
+            ids += [cid for cid in (keyword.columns.chunk_ids[i] for i in top[bm25_all[top] > 0]) if cid not in dense]
+        cands = self._complete(ids, dense, vector, bm25_all, keyword, query)
+        fused = self._fused(cands, mode)
+        return _Scored(cands, fused, np.argsort(-fused, kind="stable"))
+
+    def _dense_candidates(self, vector, keyword, mask, n) -> dict[str, float]:
+        """chunk_id -> cosine for the n nearest chunks (within the mask when there is one)."""
+        total = len(keyword)
+        if mask is None:
+            return dict(self.store.search(vector[None, :], n)[0])
+        allowed = int(mask.sum())
+        pos = keyword.columns.position
+        found = self.store.search(vector[None, :], min(total, n * DENSE_OVERFETCH))[0]
+        kept = [(cid, s) for cid, s in found if cid in pos and mask[pos[cid]]][:n]
+        if len(kept) < min(n, allowed):  # the filter is selective: score its chunks exactly instead
+            ids = [keyword.columns.chunk_ids[i] for i in np.flatnonzero(mask)]
+            sims = self.store.vectors(ids) @ vector
+            kept = [(ids[i], float(sims[i])) for i in top_positions(sims, n)]
+        return dict(kept)
+
+    def _complete(self, ids, dense, vector, bm25_all, keyword, query) -> Candidates:
+        """Give every candidate both scores: look up the BM25 score of dense finds and vice versa."""
+        dense_scores = np.zeros(len(ids), dtype=np.float32)
+        if vector is not None:
+            missing = [cid for cid in ids if cid not in dense]
+            extra = dict(zip(missing, self.store.vectors(missing) @ vector)) if missing else {}
+            dense_scores = np.array([dense.get(cid, extra.get(cid, 0.0)) for cid in ids], dtype=np.float32)
+        bm25_scores = np.zeros(len(ids), dtype=np.float32)
+        ceiling = 0.0
+        if bm25_all is not None:
+            pos = keyword.columns.position
+            bm25_scores = np.array([bm25_all[pos[cid]] if cid in pos else 0.0 for cid in ids], dtype=np.float32)
+            ceiling = keyword.score_ceiling(query)
+        return Candidates(ids, dense_scores, bm25_scores, ceiling)
+
+    def _fused(self, cands: Candidates, mode: str) -> np.ndarray:
+        if mode == "dense":
+            return cands.dense.astype(np.float64)
+        if mode == "bm25":
+            return cands.bm25.astype(np.float64)
+        return fuse(cands, "adaptive")
+
+    # --- from scores to hits ---
+
+    def _finish(self, query: str, scored: _Scored, k: int, mode: str) -> list[Hit]:
+        order = scored.order
+        if self.reranker is not None:
+            order = order[: max(self.settings.candidates // 2, k)]  # rerank a shortlist, not the whole union
+        elif self.settings.mmr_lambda > 0:
+            order = self._mmr(scored, order[: max(4 * k, 20)], k)
+        else:
+            order = order[:k]
+        hits = self._hits(scored, order, mode)
+        if self.reranker is not None:
+            hits = self.reranker.rerank(query, hits, top_n=k)
+        return hits
+
+    def _mmr(self, scored: _Scored, pool: np.ndarray, k: int) -> np.ndarray:
+        vectors = self.store.vectors([scored.cands.ids[i] for i in pool])
+        picked = mmr_order(scored.fused[pool], vectors, k, self.settings.mmr_lambda)
+        return pool[picked]
+
+    def _hits(self, scored: _Scored, order: np.ndarray, mode: str) -> list[Hit]:
+        c = scored.cands
+        ids = [c.ids[i] for i in order]
+        chunks = {ch.chunk_id: ch for ch in self.store.get_chunks(ids)}
+        hits = []
+        for i, cid in zip(order, ids):
+            if cid in chunks:  # a chunk removed by a concurrent ingest is skipped
+                hits.append(Hit(
+                    chunk=chunks[cid], score=float(scored.fused[i]),
+                    dense_score=float(c.dense[i]) if mode != "bm25" else None,
+                    bm25_score=float(c.bm25[i]) if mode != "dense" else None,
+                ))
+        return hits
+
+
+def check_mode(mode: str) -> str:
+    """The mode itself, or a RagError naming the valid ones."""
+    if mode not in MODES:
+        raise RagError(f"unknown retrieval mode {mode!r}", f"use one of: {', '.join(MODES)}")
+    return mode
+
+
+def open_retriever(settings, embedder=None, reranker=None) -> Retriever:
+    """Open the store at settings.index_dir with a matching embedder, the keyword index and any reranker."""
+    from ingest.store import IndexStore
+
+    store = IndexStore.open(settings.index_dir)
+    if embedder is None:
+        from ingest.embedder import load_embedder
+
+        embedder = load_embedder(settings.embedding_model, settings.device)
+    check_embedder(store, embedder)
+    if reranker is None and settings.reranker:
+        from rag.rerank import load_reranker
+
+        reranker = load_reranker(settings.reranker, settings.device)
+    retriever = Retriever(store, embedder, settings, reranker=reranker)
+    retriever.keyword_index()  # build or load it now, not inside the first query
+    return retriever
+
+
+def check_embedder(store, embedder) -> None:
+    """Refuse to query an index with an embedder other than the one that built it."""
+    manifest = store.manifest
+    if (manifest.embedding_model, manifest.dim) != (embedder.name, embedder.dim):
+        raise EmbedderMismatch(
+            f"the index at {store.index_dir} was built with {manifest.embedding_model} (dim {manifest.dim}), "
+            f"not {embedder.name} (dim {embedder.dim})",
+            f"query it with --model {manifest.embedding_model}, or re-ingest into a new index with this model",
+        )
