@@ -75,8 +75,8 @@ class SentenceEmbedder:
             show_progress_bar=False,
         )
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
-        vectors[order] = sorted_vectors  # (n, dim) float32, unit norm
-        return vectors
+        vectors[order] = sorted_vectors
+        return normalize_rows(vectors)  # (n, dim) float32, unit norm (re-done in fp32 after fp16 on GPU)
 
     def count_tokens(self, text: str) -> int:
         """Model tokens in `text`, without [CLS]/[SEP]; no truncation."""

@@ -132,7 +132,6 @@ class _Ingest:
                 pending = []
         self._flush(pending)
         self.store.mark_ingested()
-        self.store.save_vectors()
         self.report.seconds = time.perf_counter() - started
         return self.report
 
@@ -307,6 +306,7 @@ def ingest_paths(
         try:
             return _Ingest(store, embedder, settings, on_progress).run(paths)
         finally:
+            store.save_vectors()  # also after Ctrl-C: the cache then matches what was committed
             store.close()
 
 

@@ -213,14 +213,16 @@ class IndexStore:
 
     def _rebuild_vectors(self) -> tuple[VectorIndex, int]:
         """Every vector from SQLite, read in one snapshot, and the generation of that snapshot."""
+        index = VectorIndex(self.manifest.dim)
         self._conn.execute("BEGIN")
         try:
             generation = self._read_generation()
-            rows = self._conn.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+            cursor = self._conn.execute("SELECT id, vector FROM chunks ORDER BY id")
+            while rows := cursor.fetchmany(20_000):  # bounded memory: ~30 MB of 384-d vectors per step
+                index.add(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), self._decode(rows))
         finally:
             self._conn.execute("COMMIT")
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        return VectorIndex.from_arrays(self.manifest.dim, ids, self._decode(rows)), generation
+        return index, generation
 
     def _decode(self, rows) -> np.ndarray:
         blob = b"".join(r[1] for r in rows)

@@ -32,13 +32,6 @@ class VectorIndex:
         self._gpu_index = None  # lazily made search copy; dropped on every change
 
     @classmethod
-    def from_arrays(cls, dim: int, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
-        """An index holding `vectors` (n, dim) float32 under `ids` (n,) int64."""
-        index = cls(dim)
-        index.add(ids, vectors)
-        return index
-
-    @classmethod
     def load(cls, path: Path, dim: int) -> VectorIndex | None:
         """Read a cache file; None when it is missing, unreadable or of another dimension."""
         try:

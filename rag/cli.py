@@ -1,6 +1,7 @@
 """`rag` command line: one dispatcher; each area registers its own subcommands.
 
-ingest/remove/status come from ingest.commands, ask/chat/eval from rag.commands, ui from rag.ui_command.
+ingest/remove/status come from ingest.commands, ask/chat from rag.ask_cli, eval from rag.eval_cli,
+ui from rag.ui_command.
 Library errors (core.errors.RagError) become one stderr line and a non-zero exit code.
 """
 
@@ -15,13 +16,13 @@ from core.errors import RagError
 def build_parser() -> argparse.ArgumentParser:
     """The full `rag` parser with every subcommand registered."""
     from ingest import commands as ingest_commands
-    from rag import commands as rag_commands
-    from rag import ui_command
+    from rag import ask_cli, eval_cli, ui_command
 
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of your documents, locally.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ingest_commands.register(sub)
-    rag_commands.register(sub)
+    ask_cli.register(sub)
+    eval_cli.register(sub)
     ui_command.register(sub)
     return parser
 

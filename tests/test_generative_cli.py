@@ -11,6 +11,12 @@ from PIL import Image
 from generative.cli import main
 
 
+@pytest.fixture(scope="module")
+def classifier_cache(tmp_path_factory):
+    """One classifier cache for the module, so the digits classifier trains once."""
+    return tmp_path_factory.mktemp("genlab-cache")
+
+
 def run_cli(capsys, *argv):
     code = main([str(a) for a in argv])
     out = capsys.readouterr()
@@ -19,8 +25,8 @@ def run_cli(capsys, *argv):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ["gan", "vae", "diffusion"])
-def test_train_sample_eval_on_digits(tmp_path, capsys, monkeypatch, family):
-    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
+def test_train_sample_eval_on_digits(tmp_path, capsys, monkeypatch, classifier_cache, family):
+    monkeypatch.setenv("GENLAB_CACHE", str(classifier_cache))
     run = tmp_path / family
     extra = ["--set", "timesteps=50", "--set", "sample_steps=10"] if family == "diffusion" else []
     code, out, err = run_cli(

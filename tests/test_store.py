@@ -194,3 +194,21 @@ def test_check_embedder_for_queries(store):
 def test_new_index_has_only_final_files(tmp_path):
     IndexStore.open_for_write(tmp_path / "idx", fake_manifest()).close()
     assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == [MANIFEST_FILE, DB_FILE]
+
+
+def test_vector_index_save_load_remove(tmp_path):
+    from ingest.vectors import VectorIndex
+
+    vectors = FakeEmbedder().encode(["alpha beta", "gamma", "delta epsilon"])
+    index = VectorIndex(64)
+    index.add(np.array([10, 20, 30]), vectors)
+    index.save(tmp_path / "v.faiss")
+    loaded = VectorIndex.load(tmp_path / "v.faiss", 64)
+    assert loaded is not None and sorted(loaded.ids()) == [10, 20, 30]
+    scores, ids = loaded.search(vectors[1:2], 1)
+    assert ids[0][0] == 20 and scores[0][0] == pytest.approx(1.0)
+    assert loaded.remove(np.array([20, 99])) == 1 and sorted(loaded.ids()) == [10, 30]
+    assert VectorIndex.load(tmp_path / "v.faiss", 32) is None  # other dimension
+    (tmp_path / "bad.faiss").write_bytes(b"garbage")
+    assert VectorIndex.load(tmp_path / "bad.faiss", 64) is None
+    assert not list(tmp_path.glob("*.tmp"))
