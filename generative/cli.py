@@ -133,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("family", choices=FAMILY_NAMES)
     t.add_argument("--data", default="digits", help="digits (bundled 8x8) or mnist:DIR with the IDX files")
     length = t.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, default=1000)
-    length.add_argument("--epochs", type=int)
+    length.add_argument("--steps", type=int, default=1000, help="optimiser steps in all (default 1000)")
+    length.add_argument("--epochs", type=int, help="passes over the training data, instead of --steps")
     t.add_argument("--out", help="run directory (default runs/FAMILY-DATA)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out up to --steps")
     t.add_argument(
@@ -144,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MIN",
         help="stop after MIN minutes of training (saving a checkpoint), even before --steps",
     )
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float)
+    t.add_argument("--batch-size", type=int, default=128, help="default 128")
+    t.add_argument("--lr", type=float, help="Adam learning rate (default: the family's, e.g. 2e-4)")
     t.add_argument("--sample-every", type=int, default=500)
     t.add_argument("--checkpoint-every", type=int, default=500)
     t.add_argument(

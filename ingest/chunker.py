@@ -4,9 +4,9 @@ Per page, the text is first divided into sections at top-level headings; a secti
 (ingest.sentences, so Chinese splits on its own punctuation), an overlong sentence into clauses, words and
 finally token-sized slices. Units are then packed greedily up to `chunk_tokens`, ending a chunk at a
 paragraph break when one falls in its second half. Neighbouring chunks share whole trailing sentences up to
-`chunk_overlap` tokens. Tokens are counted once per unit, never on growing strings; every chunk of several units
-is checked with one final count (batched), so `count_tokens(chunk.text) <= chunk_tokens` holds even for non-additive tokenizers.
-Offsets only ever move over whitespace, so `page.text[chunk.start:chunk.end] == chunk.text` always holds.
+`chunk_overlap` tokens. Tokens are counted once per unit, never on growing strings; every chunk of several
+units is checked with one final count (batched), so `count_tokens(chunk.text) <= chunk_tokens` holds even for
+tokenizers whose counts do not add up across pieces. Offsets only ever move over whitespace, so `page.text[chunk.start:chunk.end] == chunk.text` always holds.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ CountMany = Callable[[list[str]], list[int]]
 _CLAUSE_END = re.compile(r"[，,、：:]+\s*")
 _WORD = re.compile(r"\S+\s*")
 _PARAGRAPH_CUT_MIN_FILL = 0.5  # end at a paragraph break only if the chunk is at least half full
+_MAX_CHARS_PER_TOKEN = (
+    32  # bounds the binary search in unbreakable text (a longer token just gives a smaller slice)
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class _Counter:
         self.overhead = count_tokens("")
 
     def pieces(self, text: str) -> int:
+        """Tokens of a piece of a chunk, without the counter's per-call special tokens."""
         return self._count(text) - self.overhead
 
     def many_pieces(self, texts: list[str]) -> list[int]:
@@ -56,6 +60,7 @@ class _Counter:
         return [c - self.overhead for c in counts]
 
     def whole(self, text: str) -> int:
+        """Tokens of a whole chunk exactly as the embedder will count it."""
         return self._count(text)
 
 
@@ -70,11 +75,11 @@ def doc_id_for(doc: LoadedDocument) -> str:
     return f"{doc.path}#{doc.record_id}" if doc.record_id is not None else doc.path
 
 
-def _section_starts(headings: tuple[Heading, ...]) -> list[int]:
-    """Offsets where a top-level section begins (a lone level-1 heading is a title, so level 2 counts then)."""
-    depth1 = [h for h in headings if len(h.path) == 1]
-    top = 2 if len(depth1) == 1 and any(len(h.path) == 2 for h in headings) else 1
-    return sorted({h.start for h in headings if 0 < len(h.path) <= top and h.start > 0})
+def section_depth(doc: LoadedDocument) -> int:
+    """Heading depth that starts a new section: 1, or 2 when a single level-1 heading is only the title."""
+    paths = {h.path for page in doc.pages for h in page.headings}
+    depth1 = [path for path in paths if len(path) == 1]
+    return 2 if len(depth1) == 1 and any(len(path) == 2 for path in paths) else 1
 
 
 def _has_body(text: str, lo: int, hi: int, heading_starts: list[int]) -> bool:
@@ -89,11 +94,17 @@ def _has_body(text: str, lo: int, hi: int, heading_starts: list[int]) -> bool:
     return bool(text[pos:hi].strip())
 
 
-def _section_bounds(text: str, headings: tuple[Heading, ...]) -> list[int]:
+def _is_heading_line(text: str, heading: Heading) -> bool:
+    """Whether the line at heading.start shows the heading (a path inherited from an earlier page does not)."""
+    end = text.find("\n", heading.start)
+    return bool(heading.path) and heading.path[-1] in text[heading.start : end if end >= 0 else len(text)]
+
+
+def _section_bounds(text: str, headings: tuple[Heading, ...], depth: int) -> list[int]:
     """Section boundaries of a page; a section of headings only joins the section after it."""
-    starts = sorted(h.start for h in headings)
+    starts = sorted(h.start for h in headings if _is_heading_line(text, h))
     bounds = [0]
-    for start in _section_starts(headings):
+    for start in sorted({h.start for h in headings if 0 < len(h.path) <= depth and h.start > 0}):
         if _has_body(text, bounds[-1], start, starts):
             bounds.append(start)
     return [*bounds, len(text)]
@@ -111,7 +122,7 @@ def _slices_by_tokens(text: str, start: int, end: int, budget: int, counter: _Co
     """Cut a span with no usable boundary into the longest prefixes that fit, found by binary search."""
     units = []
     while start < end:
-        lo, hi = start + 1, end
+        lo, hi = start + 1, min(end, start + budget * _MAX_CHARS_PER_TOKEN)
         while lo < hi:
             mid = (lo + hi + 1) // 2
             if counter.pieces(text[start:mid]) <= budget:
@@ -177,10 +188,14 @@ def _cut_point(units: list[_Unit], first: int, budget: int, overhead: int) -> in
     return index
 
 
-def _overlap_start(units: list[_Unit], first: int, stop: int, overlap: int) -> int:
-    """Where the next chunk starts: whole trailing units of this chunk up to `overlap` tokens, else `stop`."""
+def _overlap_start(units: list[_Unit], first: int, stop: int, overlap: int, room: int) -> int:
+    """Where the next chunk starts: whole trailing units of this chunk up to `overlap` tokens, else `stop`.
+
+    The overlap also leaves `room` for the next new unit, so that no chunk repeats only old text.
+    """
+    limit = min(overlap, room - units[stop].tokens)
     start, total = stop, 0
-    while start - 1 > first and total + units[start - 1].tokens <= overlap:
+    while start - 1 > first and total + units[start - 1].tokens <= limit:
         start -= 1
         total += units[start].tokens
     return start
@@ -194,7 +209,7 @@ def _plan(units: list[_Unit], first: int, budget: int, overlap: int, overhead: i
         plans.append((first, stop))
         if stop >= len(units):
             break
-        first = _overlap_start(units, first, stop, overlap) if overlap > 0 else stop
+        first = _overlap_start(units, first, stop, overlap, budget - overhead) if overlap > 0 else stop
     return plans
 
 
@@ -208,7 +223,9 @@ def _plan_checked(text: str, units: list[_Unit], first: int, budget: int, overla
         plans.append((first, stop))
         if stop >= len(units):
             break
-        first = _overlap_start(units, first, stop, overlap) if overlap > 0 else stop
+        first = (
+            _overlap_start(units, first, stop, overlap, budget - counter.overhead) if overlap > 0 else stop
+        )
     return plans
 
 
@@ -226,10 +243,12 @@ def _pack(
     return [(units[first].start, units[stop - 1].end) for first, stop in plans]
 
 
-def _page_spans(page: Page, budget: int, overlap: int, counter: _Counter) -> list[tuple[int, int]]:
+def _page_spans(
+    page: Page, depth: int, budget: int, overlap: int, counter: _Counter
+) -> list[tuple[int, int]]:
     """All chunk spans of one page, section by section."""
     text = page.text
-    bounds = _section_bounds(text, page.headings)
+    bounds = _section_bounds(text, page.headings, depth)
     heading_starts = {h.start for h in page.headings}
     unit_budget = budget - counter.overhead  # one unit alone must fit with the counter's special tokens
     spans = []
@@ -281,12 +300,12 @@ def chunk_document(
         raise ValueError(f"chunk_tokens must be at least 8, got {chunk_tokens}")
     if not 0 <= chunk_overlap < chunk_tokens:
         raise ValueError(f"chunk_overlap must be in [0, chunk_tokens), got {chunk_overlap}")
-    counter, doc_id = _Counter(count_tokens, count_many), doc_id_for(doc)
+    counter, doc_id, depth = _Counter(count_tokens, count_many), doc_id_for(doc), section_depth(doc)
     chunks = []
     for page in doc.pages:
         headings = tuple(sorted(page.headings, key=lambda h: h.start))
         starts = [h.start for h in headings]
-        for span in _page_spans(page, chunk_tokens, chunk_overlap, counter):
+        for span in _page_spans(page, depth, chunk_tokens, chunk_overlap, counter):
             heading = _heading_at(headings, starts, span[0])
             chunks.append(_make_chunk(doc, doc_id, page, span, heading, collection))
     return chunks

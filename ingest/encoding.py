@@ -82,6 +82,16 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+def _usable_declared(data: bytes, declared: str | None) -> str | None:
+    if not declared or _bom_encoding(data) or b"\x00" in data[:_SNIFF_BYTES]:
+        return None
+    try:
+        codecs.lookup(declared)
+    except LookupError:
+        return None
+    return declared if _decodes(data, declared) else None
+
+
 def detect_encoding(data: bytes) -> str | None:
     """The most likely text encoding of `data`, or None when it looks binary."""
     bom = _bom_encoding(data)
@@ -100,9 +110,13 @@ def _looks_binary(text: str) -> bool:
     return bool(sample) and len(_CONTROL.findall(sample)) / len(sample) > _MAX_CONTROL_RATIO
 
 
-def decode_text(data: bytes, path: str) -> str:
-    """Decode a text file's bytes (any common encoding) into str with '\\n' line ends."""
-    encoding = detect_encoding(data)
+def decode_text(data: bytes, path: str, declared: str | None = None) -> str:
+    """Decode a text file's bytes (any common encoding) into str with '\\n' line ends.
+
+    `declared` is an encoding the file names itself (an HTML meta charset); it wins when the bytes decode
+    with it and carry no byte-order mark saying otherwise.
+    """
+    encoding = _usable_declared(data, declared) or detect_encoding(data)
     if encoding is None:
         raise DocumentError(
             path, "cannot be read as text: binary content or an unknown encoding", _BINARY_HINT

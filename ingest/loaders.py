@@ -93,7 +93,9 @@ def _read_bytes(path: Path, max_file_mb: float) -> bytes:
         size = path.stat().st_size
         if path.is_dir():
             raise DocumentError(
-                where, "is a folder, not a file", "pass the folder itself; its files are found recursively"
+                where,
+                "is a folder, not a file",
+                "ingest the folder with: rag ingest FOLDER (its files are found recursively)",
             )
         if size > max_file_mb * _MB:
             raise DocumentError(

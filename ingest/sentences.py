@@ -35,8 +35,8 @@ _ABBREVIATIONS = frozenset(
     ca dr mr mrs ms prof st jr sr inc ltd co corp dept univ est min max resp viz incl esp
     jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k ph.d a.k.a""".split()
 )
-# These end a sentence when a capitalised word follows ("... and so on, etc. The next ...").
-_SOFT_ABBREVIATIONS = frozenset({"etc", "inc", "ltd", "co", "corp"})
+# These end a sentence when a capitalised word follows ("... and so on, etc. The next ...", "he said no. Then").
+_SOFT_ABBREVIATIONS = frozenset({"etc", "inc", "ltd", "co", "corp", "no"})
 
 
 def _is_cjk(ch: str) -> bool:

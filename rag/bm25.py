@@ -96,6 +96,12 @@ def _token_max_scores(model) -> np.ndarray:
     return out
 
 
+def keyword_text(chunk) -> str:
+    """What BM25 indexes for a chunk: its text, led by the document title and heading path when not in it."""
+    lead = [p for p in (chunk.title, chunk.heading) if p and not chunk.text.startswith(p)]
+    return "\n".join([*lead, chunk.text])
+
+
 def build_keyword_index(chunks, generation: int) -> KeywordIndex:
     """Tokenise and index an iterable of Chunks (the whole store) for one generation."""
     import bm25s
@@ -105,7 +111,7 @@ def build_keyword_index(chunks, generation: int) -> KeywordIndex:
     for c in chunks:
         ids.append(c.chunk_id)
         source_of.append(sources.setdefault((c.path, c.doc_type, c.collection), len(sources)))
-        corpus.append(tokenize(" ".join(p for p in (c.title, c.heading, c.text) if p)))
+        corpus.append(tokenize(keyword_text(c)))
     columns = ChunkColumns(ids, list(sources), source_of)
     if not ids:
         return KeywordIndex(None, columns, generation)
@@ -126,10 +132,17 @@ def save_keyword_index(index: KeywordIndex, index_dir: str | Path) -> Path:
     meta = {"generation": index.generation, "tokenizer": TOKENIZER_VERSION, "k1": K1, "b": B, "n": n}
     _write_json(build / "meta.json", meta)
     _write_json(root / POINTER, {"build": build.name})
-    for old in root.iterdir():
-        if old.is_dir() and old.name != build.name:
+    for old in root.iterdir():  # only older generations: a concurrent build of this one may still be writing
+        if old.is_dir() and _generation_of(old.name) < index.generation:
             shutil.rmtree(old, ignore_errors=True)
     return build
+
+
+def _generation_of(name: str) -> int:
+    try:
+        return int(name[1:].split("-", 1)[0])
+    except ValueError:
+        return -1
 
 
 def _write_json(path: Path, value) -> None:
@@ -151,7 +164,9 @@ def load_keyword_index(index_dir: str | Path) -> KeywordIndex | None:
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError) as err:
-        raise CorruptIndex(f"keyword index at {root} is unreadable: {err}", f"delete {root}; it is rebuilt") from err
+        raise CorruptIndex(
+            f"keyword index at {root} is unreadable: {err}", f"delete {root}; it is rebuilt"
+        ) from err
     return KeywordIndex(model, columns, int(meta["generation"]))
 
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.types import AnswerSentence, Source
-from rag.generators.base import is_not_found
+from rag.generators.base import is_chinese, is_not_found
 
 SUPPORT_THRESHOLD = 0.5  # with MiniLM: copied ≈ 0.9+, paraphrases 0.6-0.8, claims with new facts ≤ 0.5
 # MiniLM rates any two sentences on one topic as similar (≈ 0.6), so the words a claim adds weigh more.
 _COSINE_WEIGHT = 0.35
+_COSINE_WEIGHT_ZH = 0.2  # MiniLM's cosines carry little signal on Chinese text
 
 # [1]  [1, 2]  [1-3]  [1][2]  and the full-width brackets Chinese models often use
 _MARKER_RE = re.compile(r"[\[【［]\s*(\d+(?:\s*[,，;；、–-]\s*\d+)*)\s*[\]】］]")
@@ -91,6 +92,12 @@ def strip_markers(text: str) -> str:
     return re.sub(r"\s+([.,;:!?。，；：！？])", r"\1", re.sub(r"\s+", " ", _MARKER_RE.sub("", text))).strip()
 
 
+def lexical_relevance(question: str, texts: Sequence[str]) -> float:
+    """Best share of the question's content words found in any of `texts`."""
+    wanted = content_tokens(question)
+    return max((containment(wanted, content_tokens(t)) for t in texts), default=0.0)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text` (English and Chinese), via the ingest sentence splitter."""
     from ingest.sentences import split_sentences as spans
@@ -145,11 +152,10 @@ def support_scores(claim: str, candidates: Sequence[str], encoder: CachedEncoder
     vectors = encoder.encode([claim, *candidates])  # (1 + n, dim), unit norm
     cosines = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
     claim_tokens, claim_numbers = content_tokens(claim), set(_NUMBER_RE.findall(claim))
+    weight = _COSINE_WEIGHT_ZH if is_chinese(claim) else _COSINE_WEIGHT
     scores = []
     for cosine, candidate in zip(cosines, candidates, strict=True):
-        score = _COSINE_WEIGHT * float(cosine) + (1 - _COSINE_WEIGHT) * containment(
-            claim_tokens, content_tokens(candidate)
-        )
+        score = weight * float(cosine) + (1 - weight) * containment(claim_tokens, content_tokens(candidate))
         if claim_numbers - set(_NUMBER_RE.findall(candidate)):
             score *= 0.5
         scores.append(score)

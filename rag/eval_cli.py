@@ -19,9 +19,15 @@ nDCG@10, Recall@10, Recall@100 and MRR@10 (documents ranked by their best passag
 
 def register(subparsers) -> None:
     """Add the `eval` subcommand to the `rag` parser."""
-    p = subparsers.add_parser("eval", help="measure retrieval quality on a BEIR-format dataset", description=HELP,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("dataset", metavar="DATASET_DIR", help="folder with corpus.jsonl[.gz], queries.jsonl, qrels/")
+    p = subparsers.add_parser(
+        "eval",
+        help="measure retrieval quality on a BEIR-format dataset",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "dataset", metavar="DATASET_DIR", help="folder with corpus.jsonl[.gz], queries.jsonl, qrels/"
+    )
     p.add_argument("--split", default="test", help="qrels/<SPLIT>.tsv to evaluate (default: test)")
     p.add_argument("--mode", choices=MODE_CHOICES, default="all", help="retrieval mode(s) (default: all)")
     p.add_argument("--index", dest="index_dir", metavar="DIR", help="index folder to build or reuse")
@@ -38,8 +44,14 @@ def run_eval_command(args) -> int:
 
     settings = load_settings(embedding_model=args.embedding_model)
     modes = ["dense", "bm25", "hybrid"] if args.mode == "all" else [args.mode]
-    report = evaluate_dataset(args.dataset, settings, split=args.split, modes=modes, index_dir=args.index_dir,
-                              progress=_TqdmFactory())
+    report = evaluate_dataset(
+        args.dataset,
+        settings,
+        split=args.split,
+        modes=modes,
+        index_dir=args.index_dir,
+        progress=_TqdmFactory(),
+    )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -43,7 +43,9 @@ def _find_corpus(root: Path) -> Path:
     for name in ("corpus.jsonl", "corpus.jsonl.gz"):
         if (root / name).is_file():
             return root / name
-    raise DataError(f"{root}: no corpus.jsonl or corpus.jsonl.gz", "a BEIR folder holds corpus, queries and qrels/")
+    raise DataError(
+        f"{root}: no corpus.jsonl or corpus.jsonl.gz", "a BEIR folder holds corpus, queries and qrels/"
+    )
 
 
 def load_queries(path: Path) -> dict[str, str]:
@@ -58,7 +60,9 @@ def load_queries(path: Path) -> dict[str, str]:
             record = json.loads(line)
             queries[str(record["_id"])] = str(record["text"])
         except (ValueError, KeyError, TypeError) as err:
-            raise DataError(f"{path}:{n}: not a query record ({err})", 'each line must be {"_id": ..., "text": ...}')
+            raise DataError(
+                f"{path}:{n}: not a query record ({err})", 'each line must be {"_id": ..., "text": ...}'
+            ) from err
     return queries
 
 
@@ -76,7 +80,8 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
             query_id, corpus_id, score = parts[0].strip(), parts[1].strip(), int(parts[2])
         except (IndexError, ValueError):
             raise DataError(
-                f"{path}:{n}: malformed qrels line {line!r}", "expected query-id<TAB>corpus-id<TAB>integer score"
+                f"{path}:{n}: malformed qrels line {line!r}",
+                "expected query-id<TAB>corpus-id<TAB>integer score",
             ) from None
         qrels.setdefault(query_id, {})[corpus_id] = score
     if not qrels:
@@ -94,7 +99,9 @@ def load_beir(root: str | Path, split: str = "test") -> BeirDataset:
     queries = load_queries(root / "queries.jsonl")
     missing = sorted(set(qrels) - set(queries))
     if missing:
-        raise DataError(f"{root}: qrels/{split}.tsv judges unknown queries {missing[:5]}", "check queries.jsonl")
+        raise DataError(
+            f"{root}: qrels/{split}.tsv judges unknown queries {missing[:5]}", "check queries.jsonl"
+        )
     return BeirDataset(root, corpus, split, {q: queries[q] for q in qrels}, qrels)
 
 
@@ -180,7 +187,9 @@ def eval_index_dir(dataset: BeirDataset, settings, base: str | Path) -> Path:
     return Path(base) / f"eval-{dataset.name}-{digest.hexdigest()[:12]}"
 
 
-def ensure_eval_index(dataset: BeirDataset, settings, embedder=None, on_progress: Callable | None = None) -> None:
+def ensure_eval_index(
+    dataset: BeirDataset, settings, embedder=None, on_progress: Callable | None = None
+) -> None:
     """Ingest the corpus into settings.index_dir through the normal pipeline unless already done there."""
     from ingest.pipeline import ingest_paths
 
@@ -190,7 +199,9 @@ def ensure_eval_index(dataset: BeirDataset, settings, embedder=None, on_progress
     report = ingest_paths([str(dataset.corpus_path)], settings, embedder=embedder, on_progress=on_progress)
     failed = [f for f in report.files if f.status == "failed"]
     if failed:
-        raise DataError(f"{dataset.corpus_path}: could not be indexed: {failed[0].error}", "fix the corpus file")
+        raise DataError(
+            f"{dataset.corpus_path}: could not be indexed: {failed[0].error}", "fix the corpus file"
+        )
     tmp = marker.with_name(marker.name + ".tmp")
     tmp.write_text(json.dumps({"corpus": str(dataset.corpus_path)}), encoding="utf-8")
     os.replace(tmp, marker)
@@ -210,8 +221,15 @@ def run_modes(retriever, dataset: BeirDataset, modes: list[str], bar=None) -> di
     return results
 
 
-def evaluate_dataset(root: str | Path, settings, split: str = "test", modes=("dense", "bm25", "hybrid"),
-                     index_dir: str | Path | None = None, progress=None, embedder=None) -> EvalReport:
+def evaluate_dataset(
+    root: str | Path,
+    settings,
+    split: str = "test",
+    modes=("dense", "bm25", "hybrid"),
+    index_dir: str | Path | None = None,
+    progress=None,
+    embedder=None,
+) -> EvalReport:
     """Load a BEIR folder, index its corpus if needed, and measure each retrieval mode on the split.
 
     `progress(total, desc)` returns a tqdm-like bar (None: no bars); `embedder` replaces the configured model.

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.errors import RagError
+
 RRF_K = 60
 # keyword weight = clip(W_SLOPE * (coverage - COVERAGE_FLOOR), 0, W_MAX); see module docstring
 W_MAX = 0.5
@@ -87,6 +89,8 @@ FUSIONS = {"adaptive": adaptive, "rrf": rrf}
 
 def fuse(c: Candidates, method: str = "adaptive") -> np.ndarray:
     """Fused score of every candidate, (n,) float, higher is better."""
+    if method not in FUSIONS:
+        raise RagError(f"unknown fusion method {method!r}", f"use one of: {', '.join(FUSIONS)}")
     if not len(c):
         return np.zeros(0)
     return np.asarray(FUSIONS[method](c), dtype=np.float64)

@@ -56,6 +56,8 @@ class DocQARetriever(BaseRetriever):
 
         return cls(retriever=open_retriever(settings), **kwargs)
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         hits = self.retriever.retrieve(query, k=self.k, mode=self.mode, filters=self.filters)
         return [hit_to_document(h) for h in hits]

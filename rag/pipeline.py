@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from core.config import Settings
 from core.errors import EmptyIndex
 from core.types import Answer, Hit, Source
-from rag.citations import CachedEncoder, check_answer, clean_markers
-from rag.generators.base import History, is_not_found, not_found_text
+from rag.citations import CachedEncoder, check_answer, clean_markers, lexical_relevance
+from rag.generators.base import History, is_chinese, is_not_found, not_found_text
 from rag.rewrite import rewrite_query
 
 
@@ -100,13 +100,19 @@ class Engine:
         return self.retriever.retrieve(query, k=s.top_k, mode=s.retrieval_mode, filters=filters)
 
     def relevance(self, query: str, hits: Sequence[Hit]) -> float:
-        """Best dense (cosine) score among the hits; computed here for hits the dense retriever did not score."""
+        """Best dense (cosine) score among the hits (computed here for hits the dense retriever did not score).
+
+        For Chinese queries it is capped by word overlap: the default MiniLM embedder is English-only and
+        rates any Chinese passage about 0.5 similar to any Chinese question, on topic or not.
+        """
         if not hits:
             return 0.0
         scores = [h.dense_score for h in hits if h.dense_score is not None]
         if len(scores) < len(hits):
             vectors = self.encoder.encode([query, *(h.chunk.text for h in hits)])  # (1 + k, dim)
             scores.extend(float(v) for v in vectors[1:] @ vectors[0])
+        if is_chinese(query):
+            return min(max(scores), lexical_relevance(query, [h.chunk.text for h in hits]))
         return max(scores)
 
 

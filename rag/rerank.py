@@ -28,7 +28,7 @@ class CrossEncoderReranker:
             return []
         pairs = [(query, _passage(h)) for h in hits]
         scores = self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
-        for hit, score in zip(hits, scores):
+        for hit, score in zip(hits, scores, strict=True):
             hit.rerank_score = float(score)
         ranked = sorted(hits, key=lambda h: -h.rerank_score)
         return ranked[:top_n] if top_n else ranked
@@ -56,7 +56,9 @@ def load_reranker(spec: str, device: str = "auto") -> CrossEncoderReranker:
     local = Path(spec).expanduser()
     looks_like_path = spec.startswith((".", "/", "~")) or local.exists()
     if looks_like_path and not local.is_dir():
-        raise ModelNotFound(f"reranker folder {local} does not exist", "set RAG_RERANKER to a CrossEncoder folder")
+        raise ModelNotFound(
+            f"reranker folder {local} does not exist", "set RAG_RERANKER to a CrossEncoder folder"
+        )
     try:
         model = CrossEncoder(str(local) if looks_like_path else spec, device=_resolve_device(device))
     except (OSError, ValueError) as err:

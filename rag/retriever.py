@@ -6,6 +6,7 @@ query's tokens), a vector lookup for the few keyword-only candidates, and a SQLi
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,37 +34,56 @@ class _Scored:
 class Retriever:
     """Retrieves chunk-level hits for a query from one index."""
 
-    def __init__(self, store, embedder, settings, keyword: KeywordIndex | None = None, reranker=None):
+    def __init__(
+        self,
+        store,
+        embedder,
+        settings,
+        keyword: KeywordIndex | None = None,
+        reranker=None,
+        fusion: str = "adaptive",
+    ):
         self.store = store
+        self.fusion = fusion  # a rag.fusion.FUSIONS key; "adaptive" unless a benchmark compares methods
         self.embedder = embedder
         self.settings = settings
         self._keyword = keyword
+        self._keyword_lock = threading.Lock()
         self.reranker = reranker
 
     # --- the loop: embed, gather candidates from both retrievers, fuse, rerank, diversify ---
 
-    def retrieve(self, query: str, k: int | None = None, mode: str | None = None,
-                 filters: Filters | None = None) -> list[Hit]:
+    def retrieve(
+        self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
         """The k best chunks for `query` (hybrid, dense or bm25), best first, within `filters`."""
         k = k or self.settings.top_k
         mode = check_mode(mode or self.settings.retrieval_mode)
+        cands = self.candidates(query, max(self.settings.candidates, k), mode, filters)
+        fused = self._fused(cands, mode)
+        scored = _Scored(cands, fused, np.argsort(-fused, kind="stable"))
+        return self._finish(query, scored, k, mode)
+
+    def candidates(
+        self, query: str, n: int, mode: str = "hybrid", filters: Filters | None = None
+    ) -> Candidates:
+        """Up to n candidates from each retriever the mode uses, each with both scores (0 for an unused one)."""
         if not query.strip():
-            return []
+            return Candidates([], np.zeros(0, np.float32), np.zeros(0, np.float32), 0.0)
         self.store.refresh()  # another process may have ingested since the last query
         keyword = self.keyword_index()
         mask = None if filters is None or filters.empty else self._mask(keyword, filters)
         if mask is not None and not mask.any():
-            return []
-        n = max(self.settings.candidates, k)
+            return Candidates([], np.zeros(0, np.float32), np.zeros(0, np.float32), 0.0)
         vector = self.embedder.encode([query])[0] if mode != "bm25" else None
-        scored = self._score(query, vector, keyword, mask, n, mode)
-        return self._finish(query, scored, k, mode)
+        return self._gather(query, vector, keyword, mask, n, mode)
 
     def keyword_index(self) -> KeywordIndex:
         """The BM25 index for the store's current generation (rebuilt once when the store moved on)."""
-        if self._keyword is None or self._keyword.generation != self.store.generation:
-            self._keyword = open_keyword_index(self.store, self.store.index_dir)
-        return self._keyword
+        with self._keyword_lock:  # the UI shares one retriever between sessions' threads
+            if self._keyword is None or self._keyword.generation != self.store.generation:
+                self._keyword = open_keyword_index(self.store, self.store.index_dir)
+            return self._keyword
 
     def _mask(self, keyword: KeywordIndex, filters: Filters) -> np.ndarray:
         cols = keyword.columns
@@ -71,7 +91,7 @@ class Retriever:
 
     # --- candidates ---
 
-    def _score(self, query, vector, keyword, mask, n, mode) -> _Scored:
+    def _gather(self, query, vector, keyword, mask, n, mode) -> Candidates:
         bm25_all = keyword.scores(query) if mode != "dense" else None  # (n_chunks,) float32
         if bm25_all is not None and mask is not None:
             bm25_all = np.where(mask, bm25_all, 0.0)
@@ -79,10 +99,12 @@ class Retriever:
         ids = list(dense)
         if bm25_all is not None:
             top = top_positions(bm25_all, n)
-            ids += [cid for cid in (keyword.columns.chunk_ids[i] for i in top[bm25_all[top] > 0]) if cid not in dense]
-        cands = self._complete(ids, dense, vector, bm25_all, keyword, query)
-        fused = self._fused(cands, mode)
-        return _Scored(cands, fused, np.argsort(-fused, kind="stable"))
+            ids += [
+                cid
+                for cid in (keyword.columns.chunk_ids[i] for i in top[bm25_all[top] > 0])
+                if cid not in dense
+            ]
+        return self._complete(ids, dense, vector, bm25_all, keyword, query)
 
     def _dense_candidates(self, vector, keyword, mask, n) -> dict[str, float]:
         """chunk_id -> cosine for the n nearest chunks (within the mask when there is one)."""
@@ -104,22 +126,30 @@ class Retriever:
         dense_scores = np.zeros(len(ids), dtype=np.float32)
         if vector is not None:
             missing = [cid for cid in ids if cid not in dense]
-            extra = dict(zip(missing, self.store.vectors(missing) @ vector)) if missing else {}
+            extra = self._dense_scores(missing, vector) if missing else {}
             dense_scores = np.array([dense.get(cid, extra.get(cid, 0.0)) for cid in ids], dtype=np.float32)
         bm25_scores = np.zeros(len(ids), dtype=np.float32)
         ceiling = 0.0
         if bm25_all is not None:
             pos = keyword.columns.position
-            bm25_scores = np.array([bm25_all[pos[cid]] if cid in pos else 0.0 for cid in ids], dtype=np.float32)
+            bm25_scores = np.array(
+                [bm25_all[pos[cid]] if cid in pos else 0.0 for cid in ids], dtype=np.float32
+            )
             ceiling = keyword.score_ceiling(query)
         return Candidates(ids, dense_scores, bm25_scores, ceiling)
+
+    def _dense_scores(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
+        try:
+            return dict(zip(ids, (self.store.vectors(ids) @ vector).tolist(), strict=True))
+        except KeyError:  # removed by a concurrent ingest since the keyword index was built
+            return {}
 
     def _fused(self, cands: Candidates, mode: str) -> np.ndarray:
         if mode == "dense":
             return cands.dense.astype(np.float64)
         if mode == "bm25":
             return cands.bm25.astype(np.float64)
-        return fuse(cands, "adaptive")
+        return fuse(cands, self.fusion)
 
     # --- from scores to hits ---
 
@@ -146,13 +176,16 @@ class Retriever:
         ids = [c.ids[i] for i in order]
         chunks = {ch.chunk_id: ch for ch in self.store.get_chunks(ids)}
         hits = []
-        for i, cid in zip(order, ids):
+        for i, cid in zip(order, ids, strict=True):
             if cid in chunks:  # a chunk removed by a concurrent ingest is skipped
-                hits.append(Hit(
-                    chunk=chunks[cid], score=float(scored.fused[i]),
-                    dense_score=float(c.dense[i]) if mode != "bm25" else None,
-                    bm25_score=float(c.bm25[i]) if mode != "dense" else None,
-                ))
+                hits.append(
+                    Hit(
+                        chunk=chunks[cid],
+                        score=float(scored.fused[i]),
+                        dense_score=float(c.dense[i]) if mode != "bm25" else None,
+                        bm25_score=float(c.bm25[i]) if mode != "dense" else None,
+                    )
+                )
         return hits
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -80,16 +79,12 @@ def display_url(host: str, port: int) -> str:
 
 
 def run_ui(args: argparse.Namespace) -> int:
-    """Start Streamlit in the foreground and return its exit code (0 after Ctrl+C)."""
+    """Replace this process with Streamlit, so Ctrl+C and SIGTERM reach the server itself (no orphan)."""
     settings = load_settings(index_dir=args.index)
     ensure_port_free(args.host, args.port)
     env = app_environment(settings.index_dir)
     print(f"docqa app for index {env['RAG_INDEX_DIR']}", flush=True)
     print(f"Open {display_url(args.host, args.port)} in your browser (Ctrl+C stops it).", flush=True)
-    process = subprocess.Popen(streamlit_command(args.port, args.host), env=env)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait(timeout=10)
-        return 0
+    command = streamlit_command(args.port, args.host)
+    os.execve(command[0], command, env)
+    return 0  # not reached: execve does not return

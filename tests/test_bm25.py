@@ -11,7 +11,7 @@ import pytest
 from helpers_index import SAMPLE_FILES, FakeEmbedder, build_index, passages_to_chunks
 
 from core.types import Chunk
-from rag.bm25 import B, K1, build_keyword_index, load_keyword_index, open_keyword_index, save_keyword_index
+from rag.bm25 import K1, B, build_keyword_index, load_keyword_index, open_keyword_index, save_keyword_index
 from rag.tokenize import tokenize
 
 
@@ -40,7 +40,9 @@ def test_tokenize_mixed_scripts_keeps_both():
     assert "python" in tokens and "机器" in tokens
 
 
-def _chunk(i: int, text: str, path: str = "/d/a.txt", doc_type: str = "txt", collection: str = "default") -> Chunk:
+def _chunk(
+    i: int, text: str, path: str = "/d/a.txt", doc_type: str = "txt", collection: str = "default"
+) -> Chunk:
     return Chunk(f"c{i}", path, path, None, 0, len(text), text, doc_type=doc_type, collection=collection)
 
 
@@ -68,7 +70,9 @@ def bm25_oracle(docs: list[list[str]], query: list[str]) -> np.ndarray:
     return scores
 
 
-@pytest.mark.parametrize("query", ["sunlight panels", "green tea", "references", "tea tea sunlight", "nothing here"])
+@pytest.mark.parametrize(
+    "query", ["sunlight panels", "green tea", "references", "tea tea sunlight", "nothing here"]
+)
 def test_scores_match_bm25_oracle(query):
     index = build_keyword_index([_chunk(i, t) for i, t in enumerate(DOCS)], generation=1)
     expected = bm25_oracle([tokenize(t) for t in DOCS], tokenize(query))
@@ -89,7 +93,8 @@ def test_score_ceiling_bounds_every_score():
     for query in ["sunlight panels", "green tea", "tea"]:
         scores = index.scores(query)
         assert scores.max() <= index.score_ceiling(query) + 1e-6
-    assert index.score_ceiling("tea") == pytest.approx(index.scores("tea").max())  # one token: the ceiling is hit
+    # a one-token query reaches its ceiling at its best chunk
+    assert index.score_ceiling("tea") == pytest.approx(index.scores("tea").max())
     assert index.score_ceiling("unknownword") == 0.0
 
 
@@ -134,7 +139,9 @@ def test_open_rebuilds_after_ingest_and_removal(tmp_path):
     assert load_keyword_index(tmp_path).generation == store.generation  # persisted
 
     doc, chunks = passages_to_chunks("/docs/bees.txt", ["Worker bees turn nectar into honey."])
-    store.replace_source("/docs/bees.txt", "h1", "default", [doc], chunks, FakeEmbedder().encode([chunks[0].text]))
+    store.replace_source(
+        "/docs/bees.txt", "h1", "default", [doc], chunks, FakeEmbedder().encode([chunks[0].text])
+    )
     index = open_keyword_index(store, tmp_path)
     assert index.generation == store.generation
     assert index.top("honey nectar", 1)[0][0] == chunks[0].chunk_id

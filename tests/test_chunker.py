@@ -240,3 +240,47 @@ def test_real_tokenizer_budget_on_dense_english_and_chinese(minilm_count):
         _assert_covered(text, chunks)
         assert max(minilm_count(c.text) for c in chunks) <= 200
         assert min(minilm_count(c.text) for c in chunks[:-1]) > 100  # chunks are filled, not fragments
+
+
+def test_sections_split_on_later_pages_and_inherited_paths_are_not_heading_lines():
+    title, intro, methods = ("Paper",), ("Paper", "Intro"), ("Paper", "Methods")
+    page1 = "Paper\n\nIntro\n\nOpening words here."
+    page2 = "tail of the intro paragraph.\n\nMethods\n\nWe train the model."
+    doc = LoadedDocument(
+        path="/d/p.pdf",
+        doc_type="pdf",
+        pages=(
+            Page(page1, 1, (Heading(0, title), Heading(7, intro))),
+            Page(page2, 2, (Heading(0, intro), Heading(page2.index("Methods"), methods))),
+        ),
+    )
+    chunks = chunk_document(doc, words, chunk_tokens=200, chunk_overlap=0)
+    assert [(c.page, c.heading, c.text) for c in chunks] == [
+        (1, "Paper", page1),
+        (2, "Paper > Intro", "tail of the intro paragraph."),
+        (2, "Paper > Methods", "Methods\n\nWe train the model."),
+    ]
+
+
+def test_overlap_never_produces_a_chunk_of_repeated_text_only():
+    a, b, c = "Alpha " * 100, "Beta " * 20, "Gamma " * 190
+    text = f"{a.strip()}. {b.strip()}. {c.strip()}."
+    chunks = chunk_document(_doc(text), words, chunk_tokens=200, chunk_overlap=32)
+    assert [words(ch.text) for ch in chunks] == [120, 190]  # Beta is not repeated alone between them
+
+
+SCIFACT = Path("/work/shared/eval/scifact/corpus.jsonl.gz")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SCIFACT.exists(), reason="shared SciFact corpus not available")
+def test_real_tokenizer_on_scifact_records(minilm_count):
+    from ingest.loaders import load_file
+
+    docs = load_file(SCIFACT)[:300]
+    chunks = [c for d in docs for c in chunk_document(d, minilm_count, chunk_tokens=200, chunk_overlap=32)]
+    by_id = {f"{d.path}#{d.record_id}": d for d in docs}
+    assert len({c.doc_id for c in chunks}) == 300
+    assert all(by_id[c.doc_id].pages[0].text[c.start : c.end] == c.text for c in chunks)
+    assert max(minilm_count(c.text) for c in chunks) <= 200
+    assert len({c.chunk_id for c in chunks}) == len(chunks)

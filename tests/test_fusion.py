@@ -20,8 +20,9 @@ from rag.fusion import (
 
 
 def cands(dense, bm25, ceiling=10.0) -> Candidates:
-    return Candidates([f"c{i}" for i in range(len(dense))], np.array(dense, np.float32),
-                      np.array(bm25, np.float32), ceiling)
+    return Candidates(
+        [f"c{i}" for i in range(len(dense))], np.array(dense, np.float32), np.array(bm25, np.float32), ceiling
+    )
 
 
 def test_ranks_are_one_based_best_first():

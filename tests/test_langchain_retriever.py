@@ -51,7 +51,8 @@ def test_lcel_chain_with_a_fake_llm(lc_retriever):
         first_source = inputs["context"].splitlines()[0]
         return f"Q: {inputs['question']} -> {first_source}"
 
-    chain = {"context": lc_retriever | format_docs, "question": RunnablePassthrough()} | RunnableLambda(fake_llm)
+    prepare = {"context": lc_retriever | format_docs, "question": RunnablePassthrough()}
+    chain = prepare | RunnableLambda(fake_llm)
     out = chain.invoke("Why are solar panels less efficient when hot?")
     assert out.startswith("Q: Why are solar panels")
     assert "/docs/solar.txt" in out and "[1]" in out

@@ -74,6 +74,7 @@ def test_docx_headings_tables_and_title(tmp_path):
         ("Normal", "GANs pit a generator against a discriminator."),
         ("Heading 2", "Training"),
         ("Normal", "Both networks are trained together."),
+        ("List Bullet", "Generator steps"),
         ("Heading 1", "Variational"),
         ("Normal", "VAEs maximise the evidence lower bound."),
     ]
@@ -84,6 +85,7 @@ def test_docx_headings_tables_and_title(tmp_path):
     assert _heading_at(page, page.text.index("Both networks")) == ("Adversarial", "Training")
     assert _heading_at(page, page.text.index("VAEs maximise")) == ("Variational",)
     assert "Model | Year\nGAN | 2014" in page.text
+    assert "\n\n- Generator steps\n\n" in page.text
     for heading in page.headings:
         assert page.text[heading.start :].startswith(heading.path[-1])
 
@@ -94,7 +96,7 @@ def test_html_drops_boilerplate_and_keeps_structure(tmp_path):
     <h1>Diffusion models</h1><p>They add noise
        step by step.</p><script>var tracking = 1;</script>
     <h2>Sampling</h2><p>Sampling runs the chain <b>backwards</b>.</p><ul><li>DDPM</li><li>DDIM</li></ul>
-    <h1>Other</h1><div>Unrelated &amp; short.</div></body></html>"""
+    <h1>Other</h1><div>Unrelated &amp; short.</div><form><p>Inside a form.</p><button>Go</button></form></body></html>"""
     path = make_text(tmp_path / "page.html", html)
     (doc,) = load_file(path)
     (page,) = doc.pages
@@ -104,6 +106,7 @@ def test_html_drops_boilerplate_and_keeps_structure(tmp_path):
     assert "\n\nSampling runs the chain backwards.\n\n- DDPM\n\n- DDIM" in page.text
     assert _heading_at(page, page.text.index("backwards")) == ("Diffusion models", "Sampling")
     assert _heading_at(page, page.text.index("Unrelated & short.")) == ("Other",)
+    assert page.text.endswith("Inside a form.")  # forms can wrap real content; their buttons are dropped
 
 
 def test_markdown_text_kept_as_written_with_headings(tmp_path):
@@ -124,6 +127,7 @@ def test_markdown_text_kept_as_written_with_headings(tmp_path):
         ("utf-8-sig", "UTF-8 with a BOM: naïve résumé."),
         ("utf-16", "UTF-16 with a BOM: 检索增强生成是一种方法。"),
         ("utf-16-le", "UTF-16 without a BOM, little endian: Grüße."),
+        ("utf-16-be", "UTF-16 without a BOM, big endian: naïve."),
         ("gbk", "扩散模型是一类生成模型，它通过逐步去噪来生成数据。检索增强生成把检索和生成结合起来。"),
         ("gb18030", "简单"),
         ("cp1252", "Café crème, naïve façade — résumé “quoted”."),
@@ -222,6 +226,8 @@ def test_unreadable_file_via_permission_error(tmp_path, monkeypatch):
 
 def test_missing_and_unsupported_files(tmp_path):
     assert "does not exist" in _error(tmp_path / "gone.txt").problem
+    (tmp_path / "folder.md").mkdir()
+    assert "is a folder" in _error(tmp_path / "folder.md").problem
     err = _error(make_text(tmp_path / "sheet.xlsx", "x"))
     assert "unsupported" in err.problem and ".pdf" in err.hint
 
@@ -300,3 +306,23 @@ def test_pdf_paragraph_breaks_are_restored(tmp_path):
     text = load_file(path)[0].pages[0].text
     assert "length.\n\nHeading\n\nThe second" in text
     assert text.count("\n\n") == 2  # wrapped lines inside a paragraph stay joined by single newlines
+
+
+def test_html_meta_charset_is_honoured(tmp_path):
+    html = (
+        '<html><head><meta charset="gbk"><title>检索</title></head><body><p>检索增强生成。</p></body></html>'
+    )
+    (doc,) = load_file(make_text(tmp_path / "zh.html", html, "gbk"))
+    assert doc.title == "检索" and doc.pages[0].text == "检索增强生成。"
+    wrong = '<html><head><meta charset="ascii"></head><body><p>Café crème.</p></body></html>'
+    (doc,) = load_file(make_text(tmp_path / "lying.html", wrong, "utf-8"))  # a false declaration is ignored
+    assert doc.pages[0].text == "Café crème."
+
+
+@pytest.mark.parametrize(
+    "metadata_title, expected",
+    [("Deep Generative Models", "Deep Generative Models"), ("Microsoft Word - draft3.docx", "report")],
+)
+def test_pdf_title_from_metadata_unless_it_is_a_file_name(tmp_path, metadata_title, expected):
+    path = make_pdf(tmp_path / "report.pdf", ["Some text on a page."], title=metadata_title)
+    assert load_file(path)[0].title == expected

@@ -29,19 +29,38 @@ def build_tiny_cross_encoder(folder) -> str:
     tok.train_from_iterator(PASSAGES * 3, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials))
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
     )
-    BertTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
-                      cls_token="[CLS]", mask_token="[MASK]", model_max_length=64).save_pretrained(folder)
-    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=64, num_labels=1)
+    BertTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        sep_token="[SEP]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        mask_token="[MASK]",
+        model_max_length=64,
+    ).save_pretrained(folder)
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        num_labels=1,
+    )
     torch.manual_seed(0)
     BertForSequenceClassification(config).save_pretrained(folder)
     return str(folder)
 
 
 def hits() -> list[Hit]:
-    return [Hit(Chunk(f"c{i}", "d", "/d.txt", None, 0, len(t), t), score=1.0 - i / 10) for i, t in enumerate(PASSAGES)]
+    return [
+        Hit(Chunk(f"c{i}", "d", "/d.txt", None, 0, len(t), t), score=1.0 - i / 10)
+        for i, t in enumerate(PASSAGES)
+    ]
 
 
 @pytest.mark.slow
@@ -53,7 +72,9 @@ def test_rerank_orders_by_cross_encoder_score(tmp_path):
     ranked = reranker.rerank("why is tea steamed", hits(), top_n=3)
     assert len(ranked) == 3
     assert [h.rerank_score for h in ranked] == sorted((h.rerank_score for h in ranked), reverse=True)
-    expected = CrossEncoder(path, device="cpu").predict([("why is tea steamed", h.chunk.text) for h in ranked])
+    expected = CrossEncoder(path, device="cpu").predict(
+        [("why is tea steamed", h.chunk.text) for h in ranked]
+    )
     assert [h.rerank_score for h in ranked] == pytest.approx([float(s) for s in expected], abs=1e-5)
     assert reranker.rerank("anything", []) == []
 

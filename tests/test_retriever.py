@@ -14,7 +14,10 @@ from rag.retriever import Retriever, open_retriever
 
 FILES = {
     **SAMPLE_FILES,
-    "/docs/reports/q1.pdf": ["Quarterly revenue grew on strong solar panel sales.", "Costs of tea imports fell."],
+    "/docs/reports/q1.pdf": [
+        "Quarterly revenue grew on strong solar panel sales.",
+        "Costs of tea imports fell.",
+    ],
 }
 
 
@@ -22,8 +25,12 @@ FILES = {
 def setup(tmp_path):
     embedder = FakeEmbedder()
     store = build_index(tmp_path / "index", FILES, embedder)
-    build_index(tmp_path / "index", {"/other/notes.md": ["Tea notes kept in another collection."]}, embedder,
-                collection="notes")
+    build_index(
+        tmp_path / "index",
+        {"/other/notes.md": ["Tea notes kept in another collection."]},
+        embedder,
+        collection="notes",
+    )
     store.refresh()
     settings = Settings(index_dir=str(tmp_path / "index"), top_k=3)
     return Retriever(store, embedder, settings), store, embedder
@@ -73,8 +80,10 @@ def test_chinese_query(setup):
         (make_filters(path_glob="*.md"), {"/docs/tea.md", "/other/notes.md"}),
         (make_filters(path_glob="reports/*"), {"/docs/reports/q1.pdf"}),
         (make_filters(file_types="pdf"), {"/docs/reports/q1.pdf"}),
-        (make_filters(file_types=["md", "txt"], collections="default"), {"/docs/tea.md", "/docs/solar.txt",
-                                                                           "/docs/rust.txt", "/docs/zh.txt"}),
+        (
+            make_filters(file_types=["md", "txt"], collections="default"),
+            {"/docs/tea.md", "/docs/solar.txt", "/docs/rust.txt", "/docs/zh.txt"},
+        ),
         (make_filters(collections=["notes"]), {"/other/notes.md"}),
     ],
 )
@@ -122,9 +131,11 @@ def brute_force_mmr(rel, vectors, k, lam):
     rel = (rel - rel.min()) / (rel.max() - rel.min())
     chosen = []
     while len(chosen) < k:
+
         def gain(i):
             redundancy = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
             return lam * rel[i] - (1 - lam) * redundancy if chosen else rel[i]
+
         chosen.append(max((i for i in range(len(rel)) if i not in chosen), key=gain))
     return chosen
 
@@ -141,7 +152,11 @@ def test_mmr_matches_the_definition(lam):
 def test_mmr_skips_near_duplicates(tmp_path):
     embedder = FakeEmbedder()
     dup = "solar panels convert sunlight into electricity"
-    files = {"/d/a.txt": [dup], "/d/b.txt": [dup + " today"], "/d/c.txt": ["solar farms need land and sunlight"]}
+    files = {
+        "/d/a.txt": [dup],
+        "/d/b.txt": [dup + " today"],
+        "/d/c.txt": ["solar farms need land and sunlight"],
+    }
     store = build_index(tmp_path, files, embedder)
     plain = Retriever(store, embedder, Settings(index_dir=str(tmp_path), top_k=2))
     diverse = Retriever(store, embedder, Settings(index_dir=str(tmp_path), top_k=2, mmr_lambda=0.3))
@@ -188,6 +203,7 @@ def test_selective_filter_scores_allowed_chunks_exactly(setup):
     retriever, store, embedder = setup
     narrow = Retriever(store, embedder, Settings(index_dir=retriever.settings.index_dir, candidates=1))
     # the nearest chunks of this query are all solar ones; the filter allows only the Rust file
-    hits = narrow.retrieve("solar panels sunlight electricity", k=1, mode="dense",
-                           filters=make_filters(path_glob="rust.txt"))
+    hits = narrow.retrieve(
+        "solar panels sunlight electricity", k=1, mode="dense", filters=make_filters(path_glob="rust.txt")
+    )
     assert [h.chunk.path for h in hits] == ["/docs/rust.txt"]

@@ -30,6 +30,7 @@ from ingest.sentences import sentences, split_sentences
         ("Version v2.0 shipped. Wait... what? Yes!", ["Version v2.0 shipped.", "Wait... what?", "Yes!"]),
         ("We use Adam, SGD, etc. The rest is default.", ["We use Adam, SGD, etc.", "The rest is default."]),
         ("Costs rose, etc. and fell.", ["Costs rose, etc. and fell."]),
+        ("See No. 5 here. He said no. Then left.", ["See No. 5 here.", "He said no.", "Then left."]),
         ("Trained in the U.S. by a team. Done.", ["Trained in the U.S. by a team.", "Done."]),
     ],
 )

@@ -82,3 +82,9 @@ def test_source_title_with_and_without_page():
         == "[1] report.pdf · p. 3 · score 0.82"
     )
     assert source_title(make_source(4, "/d/notes.md", "x", score=0.0164)) == "[4] notes.md · score 0.016"
+
+
+def test_hard_wrapped_lines_flow_but_paragraphs_stay():
+    out = passage_html("# Title\n\nFirst line\nsecond line.\n\nNext paragraph.", "First line second line.")
+    assert "First line second line.</mark>" in out
+    assert "# Title\n\n" in out and "\n\nNext paragraph." in out

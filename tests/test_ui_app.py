@@ -238,3 +238,14 @@ def test_uncited_sources_are_folded_away(index_dir):
     assert [e.label for e in at.expander] == ["[2] doc2.txt · score 0.80"]
     popover_text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "[1] doc1.txt" in popover_text and "[3] doc3.txt" in popover_text
+
+
+def test_sidebar_starts_from_rag_environment_variables(index_dir, monkeypatch):
+    monkeypatch.setenv("RAG_GENERATOR", "openai:http://127.0.0.1:8080/v1#qwen2.5")
+    monkeypatch.setenv("RAG_TOP_K", "7")
+    at = start(FakeEngine([solar_answer()]))
+    assert at.selectbox(key="gen_kind").value == "openai"
+    assert at.text_input(key="gen_url").value == "http://127.0.0.1:8080/v1"
+    assert at.text_input(key="gen_api_model").value == "qwen2.5"
+    assert at.slider(key="top_k").value == 7
+    assert at.text_input(key="index_dir").value == str(index_dir)

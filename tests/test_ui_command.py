@@ -59,20 +59,24 @@ def test_display_url():
     assert ui_command.display_url("127.0.0.1", 9000) == "http://127.0.0.1:9000"
 
 
-def test_run_ui_prints_url_and_launches_streamlit(monkeypatch, capsys, tmp_path):
+def test_run_ui_prints_url_and_becomes_streamlit(monkeypatch, capsys, tmp_path):
     launched = {}
-
-    class FakePopen:
-        def __init__(self, cmd, env):
-            launched.update(cmd=cmd, env=env)
-
-        def wait(self, timeout=None):
-            return 0
-
-    monkeypatch.setattr(ui_command.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(
+        ui_command.os, "execve", lambda path, cmd, env: launched.update(path=path, cmd=cmd, env=env)
+    )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    assert ui_command.run_ui(parse(["ui", "--index", str(tmp_path), "--port", str(port)])) == 0
+    ui_command.run_ui(parse(["ui", "--index", str(tmp_path), "--port", str(port)]))
     assert f"http://127.0.0.1:{port}" in capsys.readouterr().out
+    assert launched["path"] == sys.executable and launched["cmd"][1:4] == ["-m", "streamlit", "run"]
     assert launched["env"]["RAG_INDEX_DIR"] == str(tmp_path) and str(port) in launched["cmd"]
+
+
+def test_busy_port_stops_before_streamlit_starts(monkeypatch, tmp_path):
+    monkeypatch.setattr(ui_command.os, "execve", lambda *a: pytest.fail("streamlit must not start"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        with pytest.raises(RagError, match="cannot listen"):
+            ui_command.run_ui(parse(["ui", "--index", str(tmp_path), "--port", str(sock.getsockname()[1])]))

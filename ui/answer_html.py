@@ -14,6 +14,7 @@ from core.types import Answer, AnswerSentence, Source
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _SPACES = re.compile(r"\s+")
+_SINGLE_NEWLINE = re.compile(r"(?<!\n)[ \t]*\n[ \t]*(?!\n)")
 
 MARKER_STYLE = (
     "display:inline-block;min-width:1.4em;padding:0 .3em;margin:0 0 0 .2em;border-radius:.6em;"
@@ -77,15 +78,20 @@ def find_span(text: str, sentence: str) -> tuple[int, int] | None:
     return (match.start(), match.end()) if match else None
 
 
+def reflow(text: str) -> str:
+    """Join hard-wrapped lines (a single newline) into flowing text; blank lines still separate paragraphs."""
+    return _SINGLE_NEWLINE.sub(" ", text)
+
+
 def passage_html(text: str, supporting_sentence: str = "") -> str:
     """A source passage with its supporting sentence marked; everything else is escaped text."""
     span = find_span(text, supporting_sentence)
     if span is None:
-        inner = html.escape(text)
+        inner = html.escape(reflow(text))
     else:
         a, b = span
-        marked = f'<mark style="{MARK_STYLE}">{html.escape(text[a:b])}</mark>'
-        inner = html.escape(text[:a]) + marked + html.escape(text[b:])
+        marked = f'<mark style="{MARK_STYLE}">{html.escape(reflow(text[a:b]))}</mark>'
+        inner = html.escape(reflow(text[:a])) + marked + html.escape(reflow(text[b:]))
     return f'<div class="passage" style="{PASSAGE_STYLE}">{inner}</div>'
 
 

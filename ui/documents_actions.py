@@ -12,8 +12,6 @@ from core.errors import RagError
 from ui.backend import Backend
 from ui.uploads import check_upload_size, save_upload, upload_dir
 
-STATUS_ICONS = {"added": "✅", "updated": "🔄", "unchanged": "⏸", "removed": "🗑", "failed": "❌"}
-
 
 @dataclass(frozen=True)
 class FileOutcome:
@@ -25,10 +23,10 @@ class FileOutcome:
     message: str = ""
 
     def row(self) -> dict:
-        icon = STATUS_ICONS.get(self.status, "⚠")
+        """The table row: file, result, passages, message."""
         return {
             "file": self.name,
-            "result": f"{icon} {self.status}",
+            "result": self.status,
             "passages": self.chunks,
             "message": self.message,
         }

@@ -13,6 +13,7 @@ import streamlit as st
 from core.config import Settings, load_settings
 
 SETTINGS_KEY = "rag_settings"
+MAX_TOP_K = 20
 GENERATOR_KINDS = {
     "extractive": "Quotes from the passages",
     "hf": "Local language model",
@@ -60,32 +61,48 @@ def generator_spec(choice: GeneratorChoice) -> str:
     return "extractive"
 
 
-def _generator_widgets(base: GeneratorChoice) -> GeneratorChoice:
-    kinds = list(GENERATOR_KINDS)
-    kind = st.selectbox(
-        "Answer with", kinds, index=kinds.index(base.kind), format_func=GENERATOR_KINDS.get, key="gen_kind"
-    )
+def widget_defaults(base: Settings) -> dict:
+    """The sidebar's starting values (from RAG_* variables and `rag ui --index`), keyed by widget key."""
+    choice = parse_generator_spec(base.generator)
+    return {
+        "index_dir": base.index_dir,
+        "collection": base.collection,
+        "gen_kind": choice.kind,
+        "gen_hf_model": choice.model if choice.kind == "hf" else "",
+        "gen_url": choice.url,
+        "gen_api_model": choice.model if choice.kind == "openai" else "",
+        "top_k": min(max(base.top_k, 1), MAX_TOP_K),
+        "retrieval_mode": base.retrieval_mode if base.retrieval_mode in RETRIEVAL_MODES else "hybrid",
+    }
+
+
+def _generator_widgets() -> GeneratorChoice:
+    kind = st.selectbox("Answer with", list(GENERATOR_KINDS), format_func=GENERATOR_KINDS.get, key="gen_kind")
     if kind == "hf":
         model = st.text_input(
-            "Model", value=base.model, key="gen_hf_model", placeholder="Qwen/Qwen2.5-0.5B-Instruct"
+            "Model folder or Hugging Face id",
+            key="gen_hf_model",
+            placeholder="Qwen/Qwen2.5-0.5B-Instruct",
+            help="Loaded from this machine only (a folder or the Hugging Face cache); nothing is downloaded.",
         )
         return GeneratorChoice("hf", model=model)
     if kind == "openai":
         url = st.text_input(
-            "Server URL", value=base.url, key="gen_url", placeholder="http://localhost:11434/v1"
+            "Server URL",
+            key="gen_url",
+            placeholder="http://localhost:11434/v1",
+            help="llama.cpp server, Ollama, vLLM, LM Studio: anything that speaks the OpenAI chat API.",
         )
-        model = st.text_input("Model name", value=base.model, key="gen_api_model", placeholder="llama3.2")
+        model = st.text_input("Model name", key="gen_api_model", placeholder="llama3.2")
         return GeneratorChoice("openai", model=model, url=url)
     return GeneratorChoice()
 
 
-def _retrieval_widgets(base: Settings) -> dict:
-    modes = list(RETRIEVAL_MODES)
-    mode = base.retrieval_mode if base.retrieval_mode in modes else "hybrid"
+def _retrieval_widgets() -> dict:
     return {
-        "top_k": st.slider("Passages per answer", 1, 20, value=min(max(base.top_k, 1), 20), key="top_k"),
+        "top_k": st.slider("Passages per answer", 1, MAX_TOP_K, key="top_k"),
         "retrieval_mode": st.selectbox(
-            "Search", modes, index=modes.index(mode), format_func=RETRIEVAL_MODES.get, key="retrieval_mode"
+            "Search", list(RETRIEVAL_MODES), format_func=RETRIEVAL_MODES.get, key="retrieval_mode"
         ),
     }
 
@@ -93,16 +110,18 @@ def _retrieval_widgets(base: Settings) -> dict:
 def render_settings_panel(base: Settings | None = None) -> Settings:
     """Draw the settings in the sidebar and return the Settings they describe (also kept in session state)."""
     base = base or load_settings()
+    for key, value in widget_defaults(base).items():
+        st.session_state.setdefault(key, value)  # widgets read their value from here, set once per session
     with st.sidebar:
         st.subheader("Knowledge base")
-        index_dir = st.text_input("Index folder", value=base.index_dir, key="index_dir").strip()
-        collection = st.text_input("Collection", value=base.collection, key="collection").strip()
+        index_dir = st.text_input("Index folder", key="index_dir").strip()
+        collection = st.text_input("Collection", key="collection").strip()
         st.subheader("Answers")
-        choice = _generator_widgets(parse_generator_spec(base.generator))
+        choice = _generator_widgets()
         spec = generator_spec(choice)
         if choice.kind != "extractive" and spec == "extractive":
             st.caption("Fill in the fields above to use this generator; answers stay extractive until then.")
-        retrieval = _retrieval_widgets(base)
+        retrieval = _retrieval_widgets()
     settings = base.with_overrides(
         index_dir=index_dir or base.index_dir, collection=collection or "default", generator=spec, **retrieval
     )
@@ -114,9 +133,8 @@ def keep_settings_state() -> None:
     """Keep the sidebar's values while a page that does not draw it (Generative lab) is open."""
     for key in WIDGET_KEYS:
         if key in st.session_state:
-            st.session_state[key] = st.session_state[
-                key
-            ]  # re-assigning detaches it from the widget's lifetime
+            # Re-assigning detaches the value from the widget's lifetime, so Streamlit does not drop it.
+            st.session_state[key] = st.session_state[key]
 
 
 def current_settings() -> Settings:

@@ -12,7 +12,8 @@ from ingest.formats.structure import HeadingStack
 
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
-_SENTENCE_END = frozenset('.!?:"\')')
+_JUNK_TITLE = re.compile(r"^(microsoft \w+ - |untitled$)|\.(docx?|pdf|pptx?|odt|tex|dvi|txt)$", re.IGNORECASE)
+_SENTENCE_END = frozenset(".!?:\"')")
 _DECRYPT_HINT = "the PDF is encrypted; remove the password, e.g. qpdf --decrypt --password=PASS in.pdf out.pdf, and ingest again"
 _OCR_HINT = (
     "it is probably scanned images; run OCR first, e.g. ocrmypdf in.pdf out.pdf, and ingest the result"
@@ -133,12 +134,14 @@ def load_pdf(path: Path) -> LoadedDocument:
     for index, text in enumerate(texts):
         on_page = [(level, title) for page_index, level, title in outline if page_index == index]
         pages.append(Page(text=text, page=index + 1, headings=_page_headings(text, on_page, stack)))
-    return LoadedDocument(path=str(path), doc_type="pdf", pages=tuple(pages), title=_pdf_title(reader, path))
+    title = _pdf_title(reader) or (outline[0][2] if outline else "") or path.stem
+    return LoadedDocument(path=str(path), doc_type="pdf", pages=tuple(pages), title=title)
 
 
-def _pdf_title(reader, path: Path) -> str:
+def _pdf_title(reader) -> str:
+    """The title in the PDF's metadata, unless it is a leftover file name ("Microsoft Word - a.docx")."""
     try:
-        title = (reader.metadata or {}).get("/Title")
-    except Exception:
-        title = None
-    return " ".join(str(title).split()) if title else path.stem
+        title = " ".join(str((reader.metadata or {}).get("/Title") or "").split())
+    except Exception:  # unreadable metadata only costs the title
+        return ""
+    return "" if _JUNK_TITLE.search(title) else title

@@ -21,6 +21,7 @@ class HeadingStack:
 
     @property
     def path(self) -> tuple[str, ...]:
+        """The open headings, outermost first."""
         return tuple(t for _, t in self._levels)
 
 

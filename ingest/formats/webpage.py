@@ -10,12 +10,14 @@ from core.types import LoadedDocument
 from ingest.encoding import decode_text
 from ingest.formats.structure import PageBuilder
 
-_DROP = frozenset("script style nav noscript template svg iframe canvas form button select head".split())
+# Not "form": some sites (ASP.NET) wrap the whole page in one.
+_DROP = frozenset("script style nav noscript template svg iframe canvas button select head".split())
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = frozenset(
     """p div section article main header footer aside blockquote ul ol dl dt dd li figure figcaption
     address details summary fieldset center""".split()
 )
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _LINE_SPACES = re.compile(r" *\n *")
 
@@ -28,11 +30,13 @@ class _Walker:
         self._inline: list[str] = []
 
     def flush(self) -> None:
+        """End the current paragraph: collapse its whitespace and hand it to the builder."""
         text = _LINE_SPACES.sub("\n", _SPACES.sub(" ", "".join(self._inline)))
         self._inline = []
         self.builder.add_paragraph(text)
 
     def walk(self, node) -> None:
+        """Visit the children of `node`: text joins the current paragraph, tags are handled by _visit."""
         from bs4 import NavigableString, Tag
         from bs4.element import PreformattedString
 
@@ -80,6 +84,21 @@ def _table_text(table) -> str:
     return "\n".join(lines)
 
 
+def declared_charset(data: bytes) -> str | None:
+    """The charset an HTML page declares in a <meta> tag within its first 4 KB, if any."""
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "replace").lower() if match else None
+
+
+def _parser() -> str:
+    """lxml (installed with python-docx) parses several times faster than the pure-Python parser."""
+    try:
+        import lxml  # noqa: F401
+    except ImportError:
+        return "html.parser"
+    return "lxml"
+
+
 def _title(soup, path: Path) -> str:
     for candidate in (soup.title, soup.find("h1")):
         if candidate is not None and candidate.get_text(strip=True):
@@ -91,7 +110,7 @@ def load_html(path: Path, data: bytes) -> LoadedDocument:
     """Load an HTML file as one page of readable text with heading paths."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_text(data, str(path)), "html.parser")
+    soup = BeautifulSoup(decode_text(data, str(path), declared_charset(data)), _parser())
     walker = _Walker()
     try:
         walker.walk(soup.body or soup)

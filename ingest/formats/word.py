@@ -31,21 +31,18 @@ def _open_document(path: Path):
         ) from err
 
 
-def _heading_level(paragraph) -> int | None:
-    """The outline level of a heading paragraph, or None for body text."""
+def _style_name(paragraph) -> str:
     try:
-        name = paragraph.style.name if paragraph.style is not None else ""
+        style = paragraph.style
+        return (style.name or "") if style is not None else ""
     except (KeyError, ValueError):  # a style id that the styles part does not define
-        return None
-    match = _HEADING_STYLE.match(name or "")
+        return ""
+
+
+def _heading_level(style: str) -> int | None:
+    """The outline level of a heading style, or None for body text."""
+    match = _HEADING_STYLE.match(style)
     return int(match.group(1)) if match else None
-
-
-def _is_title(paragraph) -> bool:
-    try:
-        return paragraph.style is not None and paragraph.style.name == "Title"
-    except (KeyError, ValueError):
-        return False
 
 
 def _table_text(table) -> str:
@@ -54,9 +51,9 @@ def _table_text(table) -> str:
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
-            if id(cell._tc) in seen:
+            if cell._tc in seen:  # keep the elements themselves: ids of dropped proxies get reused
                 continue
-            seen.add(id(cell._tc))
+            seen.add(cell._tc)
             cells.append(" ".join(cell.text.split()))
         if any(cells):
             lines.append(" | ".join(cells))
@@ -74,13 +71,14 @@ def load_docx(path: Path) -> LoadedDocument:
         if isinstance(block, Table):
             builder.add_paragraph(_table_text(block))
             continue
-        level = _heading_level(block)
+        style = _style_name(block)
+        level = _heading_level(style)
         if level is not None:
             builder.add_heading(level, block.text)
-        elif _is_title(block):
-            title = title or " ".join(block.text.split())
-            builder.add_paragraph(block.text)
+        elif style.startswith("List") and block.text.strip():
+            builder.add_paragraph("- " + block.text.strip())  # bullets live in numbering, not in the text
         else:
+            title = title or (" ".join(block.text.split()) if style == "Title" else "")
             builder.add_paragraph(block.text)
     title = (document.core_properties.title or "").strip() or title or path.stem
     return LoadedDocument(path=str(path), doc_type="docx", pages=(builder.build(),), title=title)

@@ -19,7 +19,11 @@ from rag.citations import content_tokens, split_sentences
 from rag.generators.base import History, is_chinese, not_found_text
 
 _COSINE_WEIGHT = 0.7
+# The default embedder (MiniLM) is English-only: it scores any two Chinese texts around 0.5, so Chinese questions
+# lean on character-bigram overlap instead.
+_COSINE_WEIGHT_ZH = 0.3
 _RANK_BONUS = 0.05
+_OTHER_LANGUAGE = 0.85
 _END_RE = re.compile(r"([.!?。！？…]+[\"'”’)）]*)$")
 
 
@@ -55,7 +59,8 @@ class ExtractiveGenerator:
             yield not_found_text(question)
             return
         for i, candidate in enumerate(chosen):
-            separator = "" if i == 0 or is_chinese(candidate.text) else " "
+            joined_chinese = i > 0 and is_chinese(candidate.text) and is_chinese(chosen[i - 1].text)
+            separator = "" if i == 0 or joined_chinese else " "
             yield separator + cite(candidate.text, candidate.source_n)
 
     def candidates(self, sources: Sequence[Source]) -> list[Candidate]:
@@ -86,7 +91,11 @@ class ExtractiveGenerator:
         lexical = np.array([_lexical(question_tokens, c) for c in candidates])
         n_ranks = max(c.rank for c in candidates) + 1
         rank_bonus = np.array([_RANK_BONUS * (1 - c.rank / n_ranks) for c in candidates])
-        return _COSINE_WEIGHT * cosines + (1 - _COSINE_WEIGHT) * lexical + rank_bonus
+        chinese = is_chinese(question)
+        weight = _COSINE_WEIGHT_ZH if chinese else _COSINE_WEIGHT
+        # answer in the question's language when the documents say it in both
+        same_language = np.array([1.0 if is_chinese(c.text) == chinese else _OTHER_LANGUAGE for c in candidates])
+        return (weight * cosines + (1 - weight) * lexical + rank_bonus) * same_language
 
     def select(self, question: str, candidates: Sequence[Candidate]) -> list[Candidate]:
         """The best few non-duplicate candidates, in reading order."""
@@ -95,11 +104,15 @@ class ExtractiveGenerator:
         best = float(scores[order[0]])
         if best < self.min_score:
             return []
+        language = is_chinese(candidates[order[0]].text)
         vectors = self.encoder.encode([c.text for c in candidates])
         kept: list[int] = []
         for i in order:
             if len(kept) == self.max_sentences or scores[i] < max(self.min_score, self.keep_ratio * best):
                 break
+            # one language per answer: a translation of a kept sentence is a duplicate the embedder cannot see
+            if is_chinese(candidates[i].text) != language:
+                continue
             if all(float(vectors[i] @ vectors[j]) < self.duplicate_cosine for j in kept):
                 kept.append(int(i))
         return _reading_order([candidates[i] for i in kept])
