@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from core.config import REPO_ROOT, load_settings  # noqa: E402
 from rag import fusion  # noqa: E402
-from rag.evaluate import METRICS, ensure_eval_index, eval_index_dir, load_beir, score_rankings  # noqa: E402
+from rag.evaluate import METRICS, QueryCache, ensure_eval_index, eval_index_dir, load_beir, score_rankings  # noqa: E402
 from rag.retriever import Retriever, open_retriever  # noqa: E402
 
 PYDOC = ROOT / "bench" / "datasets" / "pydoc_qa"
@@ -37,23 +37,6 @@ GRID = {
     "W_SLOPE": [0.5, 1.0, 1.5, 2.0],
     "COVERAGE_FLOOR": [0.0, 0.1, 0.2, 0.3],
 }
-
-
-class CachingEmbedder:
-    """Wraps an embedder so each query text is embedded once per run."""
-
-    def __init__(self, inner):
-        self.inner, self.name, self.dim, self.max_tokens = inner, inner.name, inner.dim, inner.max_tokens
-        self.cache: dict[str, np.ndarray] = {}
-
-    def encode(self, texts, batch_size=64):
-        missing = [t for t in texts if t not in self.cache]
-        if missing:
-            self.cache.update(zip(missing, self.inner.encode(missing, batch_size), strict=True))
-        return np.stack([self.cache[t] for t in texts])
-
-    def count_tokens(self, text):
-        return self.inner.count_tokens(text)
 
 
 def open_dataset(root: Path, embedder) -> tuple[Retriever, dict[str, str]]:
@@ -170,7 +153,7 @@ def latency(retriever: Retriever, queries: list[str]) -> None:
     embedder = retriever.embedder
     cold = []
     for q in queries:  # first sight of each query: includes its embedding
-        embedder.cache.pop(q, None)
+        embedder.vectors.pop(q, None)
         t0 = time.perf_counter()
         retriever.retrieve(q, k=5)
         cold.append((time.perf_counter() - t0) * 1000)
@@ -203,7 +186,7 @@ def main() -> None:
     args = parser.parse_args()
     from ingest.embedder import load_embedder
 
-    embedder = CachingEmbedder(load_embedder(load_settings().embedding_model, "auto"))
+    embedder = QueryCache(load_embedder(load_settings().embedding_model, "auto"))
     print(
         f"# retrieval benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} CPUs\n",

@@ -27,6 +27,8 @@ _COSINE_WEIGHT_ZH = 0.2  # MiniLM's cosines carry little signal on Chinese text
 _MARKER_RE = re.compile(r"[\[【［]\s*(\d+(?:\s*[,，;；、–-]\s*\d+)*)\s*[\]】］]")
 _WORD_RE = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+# Bigrams touching these (particles, pronouns, question words) say nothing about a topic: "有多", "是谁", "的思".
+_ZH_FUNCTION_CHARS = frozenset("的了是在有和与或及吗呢吧啊什么怎样如何哪谁多少个这那其它们我你他她请把被对为之也都就还而等么")
 _STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with from as into onto than then that this these those
     it its they them their there here is are was were be been being do does did done doing have has had having
@@ -42,7 +44,8 @@ def content_tokens(text: str) -> list[str]:
     tokens: list[str] = []
     for word in _WORD_RE.findall(text.lower()):
         if "\u4e00" <= word[0] <= "\u9fff":
-            tokens.extend(word[i : i + 2] for i in range(max(1, len(word) - 1)))
+            bigrams = (word[i : i + 2] for i in range(max(1, len(word) - 1)))
+            tokens.extend(b for b in bigrams if not _ZH_FUNCTION_CHARS.intersection(b))
         elif word not in _STOPWORDS and (len(word) > 1 or word.isdigit()):
             tokens.append(
                 word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word

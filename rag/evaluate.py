@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from core.errors import DataError
 
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10")
@@ -221,6 +223,25 @@ def run_modes(retriever, dataset: BeirDataset, modes: list[str], bar=None) -> di
     return results
 
 
+class QueryCache:
+    """An embedder wrapper that embeds each distinct text once (queries repeat across modes and runs)."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dim, self.max_tokens = inner, inner.name, inner.dim, inner.max_tokens
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """(n, dim) float32 unit vectors, computing only texts not seen before."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if missing:
+            self.vectors.update(zip(missing, self.inner.encode(missing, batch_size), strict=True))
+        return np.stack([self.vectors[t] for t in texts])
+
+    def count_tokens(self, text: str) -> int:
+        """The wrapped embedder's token count."""
+        return self.inner.count_tokens(text)
+
+
 def evaluate_dataset(
     root: str | Path,
     settings,
@@ -243,7 +264,13 @@ def evaluate_dataset(
     index_dir = Path(index_dir or eval_index_dir(dataset, settings, REPO_ROOT / "data" / "indexes"))
     settings = settings.with_overrides(index_dir=str(index_dir))
     ensure_eval_index(dataset, settings, embedder, _ingest_progress(progress))
-    retriever = open_retriever(settings, embedder=embedder)
+    if embedder is None:
+        from ingest.embedder import load_embedder
+
+        embedder = load_embedder(settings.embedding_model, settings.device)
+    queries = QueryCache(embedder)
+    queries.encode(list(dataset.queries.values()))  # one batched pass instead of one call per query and mode
+    retriever = open_retriever(settings, embedder=queries)
     bar = progress(len(dataset.queries) * len(modes), "queries") if progress else None
     try:
         results = run_modes(retriever, dataset, list(modes), bar)
@@ -254,12 +281,14 @@ def evaluate_dataset(
 
 
 def _ingest_progress(progress):
-    """An ingest on_progress callback that drives a bar counting embedded chunks."""
+    """An ingest on_progress callback that drives a bar counting embedded chunks (made on first use)."""
     if progress is None:
         return None
-    bar = progress(None, "indexing corpus (chunks)")
+    bars = []
 
     def update(p) -> None:
-        bar.update(p.chunks_done - bar.n)
+        if not bars:
+            bars.append(progress(None, "indexing corpus (chunks)"))
+        bars[0].update(p.chunks_done - bars[0].n)
 
     return update

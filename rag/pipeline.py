@@ -10,12 +10,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
+import numpy as np
+
 from core.config import Settings
 from core.errors import EmptyIndex
 from core.types import Answer, Hit, Source
 from rag.citations import CachedEncoder, check_answer, clean_markers, lexical_relevance
 from rag.generators.base import History, is_chinese, is_not_found, not_found_text
 from rag.rewrite import rewrite_query
+
+_DENSE_WEIGHT = 0.5  # in the relevance gate; the rest is word overlap
 
 
 class Engine:
@@ -100,20 +104,21 @@ class Engine:
         return self.retriever.retrieve(query, k=s.top_k, mode=s.retrieval_mode, filters=filters)
 
     def relevance(self, query: str, hits: Sequence[Hit]) -> float:
-        """Best dense (cosine) score among the hits (computed here for hits the dense retriever did not score).
+        """How well the best hit matches the query: its dense cosine blended with the share of the query's
+        content words it contains (the dense score alone rates short technical questions low).
 
-        For Chinese queries it is capped by word overlap: the default MiniLM embedder is English-only and
-        rates any Chinese passage about 0.5 similar to any Chinese question, on topic or not.
+        Chinese queries use the word overlap alone: the default MiniLM embedder is English-only and rates any
+        Chinese passage about 0.5 similar to any Chinese question, on topic or not.
         """
         if not hits:
             return 0.0
-        scores = [h.dense_score for h in hits if h.dense_score is not None]
-        if len(scores) < len(hits):
+        dense = np.array([np.nan if h.dense_score is None else h.dense_score for h in hits], dtype=np.float32)
+        if np.isnan(dense).any():  # hits found by BM25 alone: score them here
             vectors = self.encoder.encode([query, *(h.chunk.text for h in hits)])  # (1 + k, dim)
-            scores.extend(float(v) for v in vectors[1:] @ vectors[0])
-        if is_chinese(query):
-            return min(max(scores), lexical_relevance(query, [h.chunk.text for h in hits]))
-        return max(scores)
+            dense = np.where(np.isnan(dense), vectors[1:] @ vectors[0], dense)
+        lexical = np.array([lexical_relevance(query, [h.chunk.text]) for h in hits])
+        weight = 0.0 if is_chinese(query) else _DENSE_WEIGHT
+        return float(np.max(weight * dense + (1 - weight) * lexical))
 
 
 class AnswerStream:

@@ -25,7 +25,8 @@ _QUESTION_WORDS = frozenset(
     may might must should will would what which who whom whose when where why how not no about than then that this
     these those it its they them their there here please tell me explain describe give list show mean means
     work works happen happens used use uses difference between compare versus vs also more some any many much
-    i you we your our my he she his her such one ones same other""".split()
+    i you we your our my he she his her such one ones same other introduce introduced propose proposed invent
+    invented create created develop developed publish published describe described mentioned""".split()
 )
 _ZH_FUNCTION_RE = re.compile(
     r"什么|怎么样|怎么|如何|为什么|哪些|哪个|哪里|是否|能否|请问|请|介绍一下|介绍|一下|解释|说明|"
@@ -48,14 +49,14 @@ def key_phrases(question: str) -> list[str]:
     if is_chinese(question):
         return [part for part in _ZH_FUNCTION_RE.split(question) if len(part) >= 2]
     phrases, run = [], []
-    for word in _WORD_RE.findall(question):
-        if word.lower().strip("'’") in _QUESTION_WORDS:
-            if run:
+    for word in [*_WORD_RE.findall(question), "?"]:  # "?" closes the last run
+        if word.lower().strip("'’") in _QUESTION_WORDS or word == "?":
+            if run and not (len(run) == 1 and run[0].lower().endswith("ed")):  # a lone past-tense verb
                 phrases.append(" ".join(run))
             run = []
         else:
             run.append(word)
-    return phrases + ([" ".join(run)] if run else [])
+    return phrases
 
 
 def rule_rewrite(question: str, history: History) -> str:

@@ -63,6 +63,8 @@ def app_environment(index_dir: str, base: dict[str, str] | None = None) -> dict[
 def ensure_port_free(host: str, port: int) -> None:
     """Raise a RagError naming another port when something already listens on host:port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if os.name != "nt":  # like the server itself: connections still in TIME_WAIT do not block the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as err:

@@ -47,15 +47,18 @@ def make_pdf(path: str | os.PathLike, pages: list[str], title: str = "") -> Path
     return path
 
 
-def make_encrypted_pdf(path: str | os.PathLike, password: str = "secret") -> Path:
-    """Write a PDF that needs a user password to open (RC4, so no crypto library is needed)."""
+def make_encrypted_pdf(path: str | os.PathLike, password: str = "secret", algorithm: str = "RC4-128") -> Path:
+    """Write an encrypted PDF; with password="" anyone may open it (only editing is restricted).
+
+    RC4 needs no crypto library; "AES-256" needs the `cryptography` package to write and to read.
+    """
     import io
 
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(pdf_bytes(["This page is locked behind a password."]))))
-    writer.encrypt(user_password=password, owner_password=password + "-owner", algorithm="RC4-128")
+    writer.encrypt(user_password=password, owner_password=password + "-owner", algorithm=algorithm)
     path = Path(path)
     with path.open("wb") as fh:
         writer.write(fh)

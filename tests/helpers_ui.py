@@ -69,9 +69,11 @@ class FakeEngine:
     answers: list[Answer] = field(default_factory=list)
     error: Exception | None = None
     calls: list[tuple[str, tuple]] = field(default_factory=list)
+    filters: list = field(default_factory=list)  # the filters passed with each question
 
-    def stream(self, question: str, history=()) -> FakeStream:
+    def stream(self, question: str, history=(), *, filters=None) -> FakeStream:
         self.calls.append((question, tuple(history)))
+        self.filters.append(filters)
         if not self.answers:
             return FakeStream(Answer(question, "", found=False), self.error)
         answer = self.answers[min(len(self.calls), len(self.answers)) - 1]

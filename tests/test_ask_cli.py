@@ -3,8 +3,10 @@
 import argparse
 import io
 import json
+import os
 import sys
 
+import pytest
 from helpers_llm import ScriptedGenerator, make_fake_engine
 
 from core.errors import GeneratorUnavailable, IndexNotFound, RagError
@@ -157,3 +159,110 @@ def test_chat_ends_at_end_of_input_and_survives_a_failing_question(capsys, monke
     )
     assert code == 0 and "error: server went away" in err
     assert "Green tea is steamed soon after picking [1]." in out
+
+
+# --- end to end over the sample corpus with the real embedder (slow) ---
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory):
+    from core.config import SAMPLE_DIR, load_settings
+    from ingest.pipeline import ingest_paths
+
+    index_dir = tmp_path_factory.mktemp("sample-index")
+    report = ingest_paths([SAMPLE_DIR], load_settings(env={}, index_dir=str(index_dir)))
+    assert not [f for f in report.files if f.status == "failed"]
+    return str(index_dir)
+
+
+SAMPLE_QUESTIONS = [
+    ("Who introduced GANs and when?", "gans.pdf", 1, "Ian Goodfellow"),
+    ("What learning rate does Adam use by default?", "neural_network_training.pdf", 2, "0.001"),
+    (
+        "Who proposed the Frechet Inception Distance?",
+        "evaluating_generative_models.docx",
+        None,
+        "Martin Heusel",
+    ),
+    ("What FID did DDPM reach on CIFAR-10?", "diffusion_models.md", None, "3.17"),
+    ("扩散模型的思想最早是谁提出的？", "diffusion_intro_zh.md", None, "Sohl-Dickstein"),
+    ("BEIR 基准包含多少个数据集？", "rag_intro_zh.html", None, "18个"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "file_name", "page", "fact"), SAMPLE_QUESTIONS)
+def test_sample_corpus_answers_cite_the_right_document_and_page(
+    question, file_name, page, fact, sample_index, capsys, monkeypatch
+):
+    code, out, _ = run(["ask", question, "--index", sample_index, "--json"], capsys, None, monkeypatch)
+    data = json.loads(out)
+    assert code == 0 and data["found"] and fact in data["answer"]
+    first = data["sentences"][0]
+    assert first["supported"] and first["citations"]
+    source = data["sources"][first["citations"][0] - 1]
+    assert source["path"].endswith(file_name) and source["page"] == page
+    assert fact in source["supporting_sentence"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "statement"),
+    [
+        ("Who won the 2018 FIFA World Cup?", "Not found in the documents."),
+        ("怎样做红烧肉？", "文档中未找到相关内容。"),
+    ],
+)
+def test_sample_corpus_off_topic_questions_are_not_found(
+    question, statement, sample_index, capsys, monkeypatch
+):
+    code, out, _ = run(["ask", question, "--index", sample_index], capsys, None, monkeypatch)
+    assert code == 0 and out.startswith(statement) and "Closest passages:" in out
+
+
+@pytest.mark.slow
+def test_sample_corpus_chat_follow_up(sample_index, capsys, monkeypatch):
+    stdin = "Who introduced the variational autoencoder?\nWhy are its samples blurry?\n"
+    code, out, _ = run(["chat", "--index", sample_index], capsys, None, monkeypatch, stdin=stdin)
+    assert code == 0 and "Kingma" in out
+    assert "(searching for: Why are its samples blurry? (variational autoencoder)" in out
+    assert "blurry" in out.split("(searching for:")[1]
+
+
+@pytest.mark.slow
+def test_cli_errors_for_missing_index_and_other_embedder(sample_index, tmp_path, capsys, monkeypatch):
+    code, _, err = run(["ask", "q", "--index", str(tmp_path / "none")], capsys, None, monkeypatch)
+    assert code == 2 and err.startswith("error: no index at") and err.count("\n") == 1
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", str(tmp_path / "no-such-model"))
+    code, _, err = run(["ask", "q", "--index", sample_index], capsys, None, monkeypatch)
+    assert code == 2 and "no-such-model" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_rag_ask_json_in_a_subprocess(sample_index):
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("rag.commands") is None:
+        pytest.skip("rag/commands.py (which registers ask/chat with the rag dispatcher) is not there yet")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rag",
+            "ask",
+            "Who introduced GANs and when?",
+            "--index",
+            sample_index,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["found"] and data["sources"][data["sentences"][0]["citations"][0] - 1]["path"].endswith(
+        "gans.pdf"
+    )

@@ -7,6 +7,7 @@ when SAVE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -76,21 +77,16 @@ def small_index(tmp_path_factory) -> Path:
     return index
 
 
-@pytest.fixture(scope="module")
-def app_url(small_index):
+@contextlib.contextmanager
+def running_app(index: Path, log: Path):
+    """`rag ui --index INDEX` on a free port until the block ends; its output goes to `log` (never a pipe)."""
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    log = (
-        small_index.parent / "rag-ui.log"
-    )  # a file, not a pipe nobody reads (a full pipe would block the app)
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "rag", "ui", "--index", str(small_index), "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+            [sys.executable, "-m", "rag", "ui", "--index", str(index), "--port", str(port)],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log)
@@ -99,10 +95,16 @@ def app_url(small_index):
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def app_url(small_index):
+    with running_app(small_index, small_index.parent / "rag-ui.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +117,17 @@ def browser():
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def wait_for_html(locator, texts: list[str], seconds: float = 20) -> None:
+    """Wait until every text is in the element's HTML (the data grid fills its accessible table late)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        html = locator.inner_html()
+        if all(t in html for t in texts):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{texts} not in {html[:2000]}")
 
 
 def save_shot(page, tmp_path: Path, name: str) -> Path:
@@ -160,7 +173,19 @@ def test_upload_a_file_and_see_it_indexed(browser, app_url, tmp_path):
     page.get_by_role("button", name="Add to index").click()
     page.get_by_text("Added 1 file(s)").wait_for(timeout=120_000)
     page.get_by_text(f"Indexed documents ({len(SAMPLES) + 1} files)").wait_for(timeout=10_000)
-    table = page.locator("[data-testid=stDataFrame]").last
-    assert name in table.inner_html()  # the grid keeps an accessible copy of its cells in the DOM
+    results = page.locator("[data-testid=stDataFrame]").first  # the per-file result of this upload
+    wait_for_html(results, [name, "added"])
     save_shot(page, tmp_path, "documents-1366x800.png")
     page.close()
+
+
+def test_missing_index_shows_the_welcome_page(browser, tmp_path):
+    with running_app(tmp_path / "no-index-yet", tmp_path / "rag-ui.log") as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_text("There are no documents in the index yet").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Index the sample documents").wait_for(timeout=10_000)
+        assert page.locator("input[type=file]").count() == 1
+        assert page.get_by_text("Traceback").count() == 0
+        save_shot(page, tmp_path, "first-run-1366x800.png")
+        page.close()

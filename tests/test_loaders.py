@@ -171,6 +171,16 @@ def test_encrypted_pdf_says_how_to_decrypt(tmp_path):
     assert "encrypted" in err.problem and "qpdf --decrypt" in err.hint
 
 
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_pdf_restricted_only_by_an_owner_password_loads(tmp_path, algorithm):
+    if algorithm.startswith("AES"):
+        pytest.importorskip("cryptography")
+    path = make_encrypted_pdf(tmp_path / "restricted.pdf", password="", algorithm=algorithm)
+    assert "locked behind a password" in load_file(path)[0].pages[0].text
+    locked = make_encrypted_pdf(tmp_path / "locked.pdf", password="pw", algorithm=algorithm)
+    assert "encrypted" in _error(locked).problem
+
+
 def test_corrupt_pdf(tmp_path):
     err = _error(make_corrupt_pdf(tmp_path / "broken.pdf"))
     assert "not a readable PDF" in err.problem
@@ -326,3 +336,15 @@ def test_html_meta_charset_is_honoured(tmp_path):
 def test_pdf_title_from_metadata_unless_it_is_a_file_name(tmp_path, metadata_title, expected):
     path = make_pdf(tmp_path / "report.pdf", ["Some text on a page."], title=metadata_title)
     assert load_file(path)[0].title == expected
+
+
+def test_aes_pdf_without_crypto_library_says_what_to_install(tmp_path, monkeypatch):
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    def missing(self, password):
+        raise DependencyError("cryptography>=3.1 is required for AES algorithm")
+
+    monkeypatch.setattr(PdfReader, "decrypt", missing)
+    err = _error(make_encrypted_pdf(tmp_path / "aes.pdf", password=""))
+    assert "cryptography" in err.problem and "pip install cryptography" in err.hint

@@ -31,6 +31,8 @@ def test_key_phrases_are_runs_of_content_words():
     assert key_phrases("How does a diffusion model generate images?") == ["diffusion model generate images"]
     assert key_phrases("What is the difference between a VAE and a GAN?") == ["VAE", "GAN"]
     assert key_phrases("扩散模型如何生成图像？") == ["扩散模型", "生成图像"]
+    assert key_phrases("Who introduced the variational autoencoder?") == ["variational autoencoder"]
+    assert key_phrases("Who proposed WaveNet?") == ["WaveNet"]
 
 
 def test_rule_appends_previous_key_phrases_to_a_follow_up():

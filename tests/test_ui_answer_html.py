@@ -88,3 +88,9 @@ def test_hard_wrapped_lines_flow_but_paragraphs_stay():
     out = passage_html("# Title\n\nFirst line\nsecond line.\n\nNext paragraph.", "First line second line.")
     assert "First line second line.</mark>" in out
     assert "# Title\n\n" in out and "\n\nNext paragraph." in out
+
+
+def test_chinese_lines_join_without_a_space():
+    assert "扩散模型通过学习逆转加噪过程来生成数据。" in passage_html(
+        "扩散模型通过学习\n逆转加噪过程来生成数据。"
+    )

@@ -249,3 +249,79 @@ def test_sidebar_starts_from_rag_environment_variables(index_dir, monkeypatch):
     assert at.text_input(key="gen_api_model").value == "qwen2.5"
     assert at.slider(key="top_k").value == 7
     assert at.text_input(key="index_dir").value == str(index_dir)
+
+
+def test_sample_button_indexes_the_bundled_documents(tmp_path, monkeypatch):
+    from core.config import SAMPLE_DIR
+
+    if not any(SAMPLE_DIR.glob("*.md")):
+        pytest.skip("data/sample is not in this checkout")
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    at = start(FakeEngine())
+    next(b for b in at.button if b.label == "Index the sample documents").click()
+    at.run(timeout=120)
+    assert not at.exception
+    files = sum(1 for p in SAMPLE_DIR.iterdir() if p.is_file() and not p.name.startswith("."))
+    assert at.caption[0].value.startswith(f"{files} files")
+
+
+def test_new_conversation_clears_the_history(index_dir):
+    at = ask(start(FakeEngine([solar_answer()])), "How do solar panels work?")
+    at.run()
+    next(b for b in at.button if b.label == "New conversation").click()
+    at.run()
+    assert len(at.chat_message) == 0 and len(at.chat_input) == 1
+
+
+def real_engine_backend(index_dir):
+    """A backend that builds a real Engine from the sidebar's settings (fake embedder, real everything else)."""
+    from helpers_index import FakeEmbedder
+
+    from ingest.store import IndexStore
+    from rag.pipeline import Engine
+    from rag.retriever import Retriever
+
+    backend = fake_backend(None)
+    make = lambda s: Engine(s, retriever=Retriever(IndexStore.open(s.index_dir), FakeEmbedder(), s))  # noqa: E731
+    return backend.__class__(make, backend.open_store, backend.ingest_paths, backend.remove_paths)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "expected"),
+    [
+        ("openai", {"gen_url": "http://127.0.0.1:9/v1", "gen_api_model": "qwen"}, "127.0.0.1:9"),
+        ("hf", {"gen_hf_model": "/nonexistent/model-folder"}, "/nonexistent/model-folder"),
+    ],
+    ids=["unreachable-server", "missing-model"],
+)
+def test_real_generator_errors_reach_the_user(index_dir, kind, fields, expected):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["rag_backend"] = real_engine_backend(index_dir)
+    at.run()
+    at.selectbox(key="gen_kind").set_value(kind).run()
+    for key, value in fields.items():
+        at.text_input(key=key).input(value)
+    ask(at, "How do solar panels convert sunlight into electricity?")
+    assert not at.exception
+    assert len(at.error) == 1, [m.value for m in at.markdown]
+    message = at.error[0].value.replace("\\", "")
+    assert expected in message and "What to do:" in message
+    assert "unexpected error" not in message  # a RagError with a hint, not the bug fallback
+
+
+def test_search_filters_reach_the_real_retriever(index_dir):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["rag_backend"] = real_engine_backend(index_dir)
+    at.run()
+    at.multiselect(key="filter_types").set_value(["md"]).run()
+    ask(at, "How do solar panels convert sunlight into electricity?")
+    assert not at.exception
+    titles = [e.label for e in at.expander] + [m.value for m in at.markdown]
+    assert not any("solar.txt" in t for t in titles)  # only .md files were searched
+    assert any("tea.md" in t.replace("\\", "") for t in titles)
+
+
+def test_no_filters_means_none_is_passed(index_dir):
+    engine = FakeEngine([solar_answer()])
+    ask(start(engine), "How do solar panels work?")
+    assert engine.filters == [None]

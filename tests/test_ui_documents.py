@@ -88,3 +88,17 @@ def test_remove_deletes_from_index(index_dir, tmp_path):
     next(b for b in at.button if b.label == "Remove").click()
     at.run()
     assert table_column(at, 0, "name") == ["b.txt"]
+
+
+def test_removing_an_upload_deletes_its_copy_but_never_user_files(index_dir, tmp_path):
+    own = tmp_path / "mine.txt"
+    own.write_text("my own notes about tea")
+    build_index(index_dir, {str(own): ["my own notes about tea"]}).close()
+    at = upload(documents_page(), ("up.txt", b"uploaded notes about bees"))
+    copy = index_dir.resolve() / "uploads" / "up.txt"
+    assert copy.is_file()
+    at.multiselect[0].set_value([str(copy), str(own)]).run()
+    next(b for b in at.button if b.label == "Remove").click()
+    at.run()
+    assert not copy.exists() and own.is_file()
+    assert "No documents yet" in at.info[0].value

@@ -14,6 +14,7 @@ from core.types import Answer, AnswerSentence, Source
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _SINGLE_NEWLINE = re.compile(r"(?<!\n)[ \t]*\n[ \t]*(?!\n)")
 
 MARKER_STYLE = (
@@ -80,7 +81,12 @@ def find_span(text: str, sentence: str) -> tuple[int, int] | None:
 
 def reflow(text: str) -> str:
     """Join hard-wrapped lines (a single newline) into flowing text; blank lines still separate paragraphs."""
-    return _SINGLE_NEWLINE.sub(" ", text)
+
+    def join(match: re.Match) -> str:
+        before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+        return "" if _CJK.match(before) and _CJK.match(after) else " "  # Chinese has no spaces between words
+
+    return _SINGLE_NEWLINE.sub(join, text)
 
 
 def passage_html(text: str, supporting_sentence: str = "") -> str:

@@ -12,14 +12,20 @@ import streamlit as st
 from core.config import Settings
 from core.errors import EmptyIndex, IndexNotFound, RagError
 from core.types import Answer
+from ui.answer_html import source_title
 from ui.backend import Backend, get_backend, index_state, is_warm, mark_warm
 from ui.first_run import render_first_run
-from ui.notices import error_text, escape_markdown, show_error
+from ui.notices import escape_markdown, show_error
+from ui.search_filters import render_filter_controls
 from ui.settings_panel import current_settings
 from ui.sources_view import render_answer
 
 CHAT_KEY = "chat_messages"
 LOG = logging.getLogger("docqa.ui")
+EMPTY_CHAT_HINT = (
+    "Ask in English or Chinese. Every answer sentence cites its source as [1], [2]…; open a source to see the "
+    "passage with the supporting sentence highlighted. Sentences the sources do not back are marked ⚠."
+)
 UNEXPECTED_HINT = (
     "this is a bug; the full trace is in the terminal running `rag ui`, please include it in a report"
 )
@@ -56,26 +62,39 @@ def render_turn(turn: ChatTurn, index: int, indexed_paths: set[str], latest: boo
         st.text(turn.question)
     with st.chat_message("assistant"):
         if turn.error is not None:
-            st.error(error_text(turn.error), icon=":material/error:")
+            show_error(turn.error)
         elif turn.answer is not None:
             render_answer(turn.answer, indexed_paths, key=f"turn-{index}", latest=latest)
 
 
-def stream_answer(backend: Backend, settings: Settings, question: str, history) -> Answer:
-    """Ask the engine, stream its text into the page, and return the checked answer."""
+def stream_answer(backend: Backend, settings: Settings, question: str, history, filters=None) -> Answer:
+    """Ask the engine and stream its text into the page (sources listed beside it), then return the answer."""
     engine = backend.make_engine(settings)
     waiting = "Searching your documents…" if is_warm(engine) else "Loading the models, then searching…"
-    with st.spinner(waiting):
-        stream = engine.stream(question, history=history)
+    text_col, sources_col = st.columns([3, 2], gap="medium")
+    with text_col, st.spinner(waiting):
+        # Filters only when chosen: engines without filter support still answer unfiltered questions.
+        stream = engine.stream(question, history=history, **({"filters": filters} if filters else {}))
         deltas = iter(stream)
-        first = next(deltas, None)  # retrieval and the first token happen here
+        first = next(deltas, None)  # the follow-up rewrite, retrieval and the first token happen here
+    with sources_col:
+        render_source_titles(getattr(stream, "sources", []))
     if first is not None:
-        st.write_stream(markdown_deltas(chain([first], deltas)))
+        text_col.write_stream(markdown_deltas(chain([first], deltas)))
     mark_warm(engine)
     return stream.answer
 
 
-def answer_new_question(backend: Backend, settings: Settings, question: str, indexed_paths: set[str]) -> None:
+def render_source_titles(sources) -> None:
+    """While the answer streams: which passages it is being written from."""
+    if sources:
+        st.markdown("**Sources**")
+        st.caption("  \n".join(escape_markdown(source_title(s)) for s in sources))
+
+
+def answer_new_question(
+    backend: Backend, settings: Settings, question: str, indexed_paths: set[str], filters=None
+) -> None:
     """Run one question through the engine inside the assistant bubble and keep it in the history."""
     turns = chat_turns()
     turn = ChatTurn(question)
@@ -85,7 +104,7 @@ def answer_new_question(backend: Backend, settings: Settings, question: str, ind
         slot = st.empty()
         try:
             with slot.container():
-                turn.answer = stream_answer(backend, settings, question, engine_history(turns))
+                turn.answer = stream_answer(backend, settings, question, engine_history(turns), filters)
         except RagError as err:
             turn.error = err
         except Exception as err:  # a bug, not a user error: keep the app usable and the trace in the log
@@ -101,7 +120,7 @@ def answer_new_question(backend: Backend, settings: Settings, question: str, ind
 
 
 def plural(n: int, noun: str) -> str:
-    """ "1 file", "3 files"."""
+    """The count with the noun in singular or plural: 1 file, 3 files."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
@@ -127,9 +146,15 @@ def render_chat_page() -> None:
     if state.error is not None:
         show_error(state.error)
         return
-    render_header(state.store.status(), settings)
-    indexed_paths = {d.path for d in state.store.documents()}
+    status, documents = state.store.status(), state.store.documents()
+    render_header(status, settings)
+    filters = render_filter_controls(
+        sorted(status.get("collections", {})), sorted({d.doc_type for d in documents})
+    )
+    indexed_paths = {d.path for d in documents}
     turns = chat_turns()
+    if not turns:
+        st.caption(EMPTY_CHAT_HINT)
     for i, turn in enumerate(turns):
         render_turn(turn, i, indexed_paths, latest=i == len(turns) - 1)
     if turns and st.button("New conversation", icon=":material/refresh:", type="tertiary"):
@@ -137,7 +162,7 @@ def render_chat_page() -> None:
         st.rerun()
     question = st.chat_input("Ask a question about your documents")
     if question and question.strip():
-        answer_new_question(backend, settings, question.strip(), indexed_paths)
+        answer_new_question(backend, settings, question.strip(), indexed_paths, filters)
 
 
 render_chat_page()

@@ -80,5 +80,10 @@ def ingest_with_progress(backend: Backend, settings: Settings, paths: list[Path]
 
 
 def remove_documents(backend: Backend, settings: Settings, paths: list[str]) -> int:
-    """Remove the given source files from the index (the files on disk stay)."""
-    return int(backend.remove_paths(paths, settings))
+    """Remove files from the index; copies the app stored under <index>/uploads/ are deleted too."""
+    removed = int(backend.remove_paths(paths, settings))
+    folder = upload_dir(settings.index_dir)
+    for path in map(Path, paths):
+        if path.parent == folder and path.is_file():  # only our own upload copies, never the user's files
+            path.unlink()
+    return removed

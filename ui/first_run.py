@@ -30,7 +30,7 @@ def render_first_run(backend: Backend, settings: Settings) -> None:
         st.markdown("#### Add files here")
         render_upload(backend, settings)
     with right:
-        st.markdown("#### Or index a folder from a terminal")
+        st.markdown("#### Or from a terminal")
         st.code(f"rag ingest PATH --index {settings.index_dir}", language="bash", wrap_lines=True)
         st.caption("Then reload this page.")
         samples = sample_files()

@@ -115,7 +115,11 @@ def render_settings_panel(base: Settings | None = None) -> Settings:
     with st.sidebar:
         st.subheader("Knowledge base")
         index_dir = st.text_input("Index folder", key="index_dir").strip()
-        collection = st.text_input("Collection", key="collection").strip()
+        collection = st.text_input(
+            "Collection for new files",
+            key="collection",
+            help="Uploads go into this collection; filter by it when asking.",
+        ).strip()
         st.subheader("Answers")
         choice = _generator_widgets()
         spec = generator_spec(choice)

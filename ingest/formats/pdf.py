@@ -36,7 +36,13 @@ def _open_reader(path: Path):
         len(reader.pages)  # forces the page tree to be parsed, so damage shows up here
     except DocumentError:
         raise
-    except (FileNotDecryptedError, DependencyError) as err:
+    except DependencyError as err:
+        raise DocumentError(
+            str(path),
+            "is AES-encrypted and the `cryptography` package is missing",
+            "install it (pip install cryptography) or decrypt the file with: qpdf --decrypt in.pdf out.pdf",
+        ) from err
+    except FileNotDecryptedError as err:
         raise DocumentError(str(path), f"is encrypted and cannot be opened ({err})", _DECRYPT_HINT) from err
     except Exception as err:  # pypdf raises many types (PdfReadError, ValueError, KeyError...) on damage
         raise DocumentError(

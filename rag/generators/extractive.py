@@ -44,10 +44,10 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, encoder, max_sentences: int = 3, min_score: float = 0.3, keep_ratio: float = 0.75):
+    def __init__(self, encoder, max_sentences: int = 3, min_score: float = 0.4, keep_ratio: float = 0.75):
         self.encoder = encoder  # anything with encode(texts) -> (n, dim) unit-norm vectors
         self.max_sentences = max_sentences
-        self.min_score = min_score  # below this best sentence score: "not found"
+        self.min_score = min_score  # calibrated on data/sample: off-topic best ≤ 0.27, answerable ≥ 0.6
         self.keep_ratio = keep_ratio  # further sentences must score this share of the best one
         self.duplicate_cosine = 0.9
 
