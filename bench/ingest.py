@@ -10,7 +10,7 @@ model loading timed apart), so peak RSS compares like with like. Contenders:
   rag_ingest_long  rag_ingest with the longest chunks MiniLM reads (254 tokens) and no overlap
   langchain      RecursiveCharacterTextSplitter (same 200/32 token budget) + HuggingFaceEmbeddings +
                  FAISS.from_documents
-  int8_chunks    raw_chunks with torch dynamic int8 quantisation of the Linear layers (CPU speed-up candidate)
+  int8_chunks    raw_chunks with the opt-in `all-MiniLM-L6-v2@int8` variant (dynamic int8 Linear layers)
 A quality child compares fp32 and int8 embeddings: cosine agreement and Recall@10 on SciFact queries whose
 relevant abstracts are inside the subset.
 """
@@ -71,17 +71,10 @@ def peak_rss_mib() -> float:
 
 
 def int8_embedder(embedder):
-    """A copy of `embedder` with its Linear layers dynamically quantised to int8 (CPU only)."""
-    import copy
+    """The shipped opt-in CPU variant (`--model all-MiniLM-L6-v2@int8`): int8 dynamically quantised Linear layers."""
+    from ingest.embedder import load_embedder
 
-    import torch
-
-    from ingest.embedder import SentenceEmbedder
-
-    model = torch.quantization.quantize_dynamic(
-        copy.deepcopy(embedder.model), {torch.nn.Linear}, dtype=torch.qint8
-    )
-    return SentenceEmbedder(model, embedder.name, "cpu")
+    return load_embedder("all-MiniLM-L6-v2@int8", device="cpu")
 
 
 def run_child(name: str, jsonl: Path, batch: int, chunk_tokens: int, overlap: int) -> dict:
@@ -222,37 +215,48 @@ def _ratio(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}x"
 
 
-def markdown(best: dict[str, dict], quality: dict | None, args, all_runs: list[dict]) -> str:
-    """The results section for docs/bench/ingest.md."""
-    raw, raw_chunks = best["raw_abstracts"], best["raw_chunks"]
-    lines = [
+def _header(args) -> list[str]:
+    ram_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return [
         f"## Ingestion throughput ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
         "",
-        f"Machine: {os.cpu_count()}-core CPU ({platform.processor() or platform.machine()}), "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, no GPU; "
-        "**shared with five other engineers' jobs while it ran** (load average well above the core count), "
+        f"Machine: {os.cpu_count()}-core CPU ({platform.processor() or platform.machine()}), {ram_gib:.0f} GiB RAM, "
+        "no GPU; **shared with five other engineers' jobs while it ran** (load average well above the core count), "
         f"so absolute rates are low and noisy: best of {args.rounds} rounds per contender, contenders interleaved.",
         f"Data: first {args.limit} SciFact abstracts (`/work/shared/eval/scifact/corpus.jsonl.gz`), "
         f"bundled all-MiniLM-L6-v2 on CPU, batch size {args.batch_size}, chunks of {args.chunk_tokens} tokens "
         f"with {args.chunk_overlap} overlap. Command: `{' '.join(['python', 'bench/ingest.py'] + sys.argv[1:])}`.",
+    ]
+
+
+def _table(best: dict[str, dict], all_runs: list[dict]) -> list[str]:
+    raw, raw_chunks, langchain = best.get("raw_abstracts"), best.get("raw_chunks"), best.get("langchain")
+    if raw is None or raw_chunks is None:
+        return []
+    lines = [
         "",
         "| contender | passages/s | chunks embedded | chunks/s | vs raw encode (abstracts) | "
         "vs raw encode (same chunks) | vs langchain | peak RSS MiB | model load s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    langchain = best.get("langchain")
-    for name in CONTENDERS:
-        r = best.get(name)
-        if r is None:
-            continue
-        pps, cps = r["passages"] / r["seconds"], r["chunks"] / r["seconds"]
+    for name in (n for n in CONTENDERS if n in best):
+        r = best[name]
         same = raw_chunks["seconds"] / r["seconds"] if name in SAME_CHUNKS else None
         vs_lc = langchain["seconds"] / r["seconds"] if langchain else None
         lines.append(
-            f"| {name} | {pps:.1f} | {r['chunks']} | {cps:.1f} | {raw['seconds'] / r['seconds']:.2f}x | "
-            f"{_ratio(same)} | {_ratio(vs_lc)} | {r['peak_rss_mib']:.0f} | {r['load_s']:.1f} |"
+            f"| {name} | {r['passages'] / r['seconds']:.1f} | {r['chunks']} | {r['chunks'] / r['seconds']:.1f} | "
+            f"{raw['seconds'] / r['seconds']:.2f}x | {_ratio(same)} | {_ratio(vs_lc)} | "
+            f"{r['peak_rss_mib']:.0f} | {r['load_s']:.1f} |"
         )
-    lines += ["", "All rounds (seconds): " + "; ".join(f"{r['name']} {r['seconds']:.1f}" for r in all_runs)]
+    return lines + [
+        "",
+        "All rounds (seconds): " + "; ".join(f"{r['name']} {r['seconds']:.1f}" for r in all_runs),
+    ]
+
+
+def markdown(best: dict[str, dict], quality: dict | None, args, all_runs: list[dict]) -> str:
+    """The results section for docs/bench/ingest.md."""
+    lines = _header(args) + _table(best, all_runs)
     if quality:
         lines += [
             "",

@@ -166,15 +166,28 @@ def support_scores(claim: str, candidates: Sequence[str], encoder: CachedEncoder
 
 
 def _best_support(claim: str, source: Source, encoder: CachedEncoder) -> _Support:
-    passage_sentences = split_sentences(source.chunk.text) or [source.chunk.text]
-    candidates = passage_sentences + ([source.chunk.text] if len(passage_sentences) > 1 else [])
-    scores = support_scores(claim, candidates, encoder)
+    passage_sentences = [" ".join(s.split()) for s in split_sentences(source.chunk.text)] or [source.chunk.text]
+    quoted = _quoted_sentence(claim, passage_sentences)
+    if quoted is not None:  # an exact quotation is fully supported; nothing to embed
+        return _Support(1.0, quoted)
+    scores = support_scores(claim, passage_sentences, encoder)
     best = int(np.argmax(scores))
-    # the passage as a whole wins only for merged claims; show its closest single sentence as evidence
-    evidence_index = (
-        best if best < len(passage_sentences) else int(np.argmax(scores[: len(passage_sentences)]))
-    )
-    return _Support(scores[best], passage_sentences[evidence_index])
+    if scores[best] < SUPPORT_THRESHOLD and len(passage_sentences) > 1:
+        # a claim that merges two sentences of the passage: score it against the passage as a whole
+        whole = support_scores(claim, [" ".join(source.chunk.text.split())], encoder)[0]
+        return _Support(max(whole, scores[best]), passage_sentences[best])
+    return _Support(scores[best], passage_sentences[best])
+
+
+def _quoted_sentence(claim: str, passage_sentences: Sequence[str]) -> str | None:
+    """The passage sentence the claim quotes word for word (ignoring Markdown emphasis and list bullets)."""
+    core = re.sub(r"[\s*_`]+", "", claim).rstrip(".。!?！？")
+    if len(core) < 12:
+        return None
+    for sentence in passage_sentences:
+        if core in re.sub(r"[\s*_`]+", "", sentence):
+            return sentence
+    return None
 
 
 def check_answer(text: str, sources: Sequence[Source], encoder: CachedEncoder) -> list[AnswerSentence]:

@@ -94,10 +94,8 @@ def fake_backend(
     from ingest.pipeline import remove_paths
     from ingest.store import IndexStore
 
-    settings_seen: list[Settings] = []
-
     def make_engine(settings: Settings):
-        settings_seen.append(settings)
+        make_engine.seen.append(settings)
         if engine_error is not None:
             raise engine_error
         return engine
@@ -111,6 +109,5 @@ def fake_backend(
             ingested.extend(paths)
         return ingest_paths(paths, settings, embedder=FakeEmbedder(), on_progress=on_progress)
 
-    backend = Backend(make_engine, IndexStore.open, ingest, remove_paths)
-    object.__setattr__(backend, "settings_seen", settings_seen)
-    return backend
+    make_engine.seen = []  # the Settings the app built the engine with, one per question
+    return Backend(make_engine, IndexStore.open, ingest, remove_paths)

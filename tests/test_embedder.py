@@ -126,3 +126,22 @@ def test_minilm_count_tokens_has_no_special_tokens_and_no_truncation(minilm):
     assert minilm.count_tokens("hello world") == 2
     assert minilm.count_tokens("") == 0
     assert minilm.count_tokens("word " * 600) == 600  # the tokenizer's own 128/256 truncation is off
+
+
+def test_int8_variant_is_its_own_model_name():
+    source, name = resolve_model("all-MiniLM-L6-v2@int8")
+    assert source == str(bundled_model_path()) and name == BUNDLED_MODEL_NAME + "@int8"
+    with pytest.raises(RagError, match="CPU only"):
+        load_embedder("all-MiniLM-L6-v2@int8", device="cuda")
+
+
+@pytest.mark.slow
+def test_int8_variant_agrees_with_fp32(minilm):
+    int8 = load_embedder("all-MiniLM-L6-v2@int8", device="auto")
+    assert int8.device == "cpu" and int8.dim == 384 and int8 is not minilm
+    texts = ["Solar panels convert sunlight into electricity.", "Green tea is steamed after picking."]
+    a, b = minilm.encode(texts), int8.encode(texts)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert (np.sum(a * b, axis=1) > 0.8).all()
+    q = int8.encode(["How do photovoltaic cells make power?"])[0]
+    assert q @ b[0] > q @ b[1] + 0.2

@@ -6,6 +6,7 @@ ui/backend.py); the index is a real IndexStore built with the fake embedder.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -153,7 +154,7 @@ def test_settings_sidebar_reaches_the_engine(index_dir):
     at.slider(key="top_k").set_value(8)
     at.selectbox(key="retrieval_mode").set_value("bm25")
     ask(at, "How do solar panels work?")
-    settings = at.session_state["rag_backend"].settings_seen[-1]
+    settings = at.session_state["rag_backend"].make_engine.seen[-1]
     assert settings.generator == "openai:http://localhost:8080/v1#qwen"
     assert (settings.top_k, settings.retrieval_mode, settings.index_dir) == (8, "bm25", str(index_dir))
 
@@ -163,7 +164,7 @@ def test_incomplete_generator_choice_stays_extractive(index_dir):
     at.selectbox(key="gen_kind").set_value("hf").run()
     assert any("answers stay extractive" in c.value for c in at.sidebar.caption)
     ask(at, "How do solar panels work?")
-    assert at.session_state["rag_backend"].settings_seen[-1].generator == "extractive"
+    assert at.session_state["rag_backend"].make_engine.seen[-1].generator == "extractive"
 
 
 def test_missing_model_error_is_shown_in_the_chat(index_dir):
@@ -281,9 +282,12 @@ def real_engine_backend(index_dir):
     from rag.pipeline import Engine
     from rag.retriever import Retriever
 
-    backend = fake_backend(None)
-    make = lambda s: Engine(s, retriever=Retriever(IndexStore.open(s.index_dir), FakeEmbedder(), s))  # noqa: E731
-    return backend.__class__(make, backend.open_store, backend.ingest_paths, backend.remove_paths)
+    def make_engine(settings):
+        return Engine(
+            settings, retriever=Retriever(IndexStore.open(settings.index_dir), FakeEmbedder(), settings)
+        )
+
+    return dataclasses.replace(fake_backend(None), make_engine=make_engine)
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,7 @@ class IndexState:
 
     @property
     def ready(self) -> bool:
+        """True when the index can answer questions."""
         return self.store is not None and self.error is None
 
 

@@ -136,6 +136,17 @@ def render_header(status: dict, settings: Settings) -> None:
     )
 
 
+def render_toolbar(status: dict, documents, turns: list[ChatTurn]):
+    """One row under the title: the "Search in" filters and, once there is a conversation, a reset button."""
+    collections, types = sorted(status.get("collections", {})), sorted({d.doc_type for d in documents})
+    with st.container(horizontal=True, vertical_alignment="center"):
+        filters = render_filter_controls(collections, types)
+        if turns and st.button("New conversation", icon=":material/refresh:", type="tertiary"):
+            turns.clear()
+            st.rerun()
+    return filters
+
+
 def render_chat_page() -> None:
     """The page: first-run help for an empty index, otherwise the conversation and the question box."""
     settings, backend = current_settings(), get_backend()
@@ -146,21 +157,15 @@ def render_chat_page() -> None:
     if state.error is not None:
         show_error(state.error)
         return
-    status, documents = state.store.status(), state.store.documents()
+    status, documents, turns = state.store.status(), state.store.documents(), chat_turns()
     render_header(status, settings)
-    filters = render_filter_controls(
-        sorted(status.get("collections", {})), sorted({d.doc_type for d in documents})
-    )
-    indexed_paths = {d.path for d in documents}
-    turns = chat_turns()
-    if not turns:
+    filters = render_toolbar(status, documents, turns)
+    question = st.chat_input("Ask a question about your documents")  # pinned to the bottom in any case
+    if not turns and not question:
         st.caption(EMPTY_CHAT_HINT)
+    indexed_paths = {d.path for d in documents}
     for i, turn in enumerate(turns):
         render_turn(turn, i, indexed_paths, latest=i == len(turns) - 1)
-    if turns and st.button("New conversation", icon=":material/refresh:", type="tertiary"):
-        turns.clear()
-        st.rerun()
-    question = st.chat_input("Ask a question about your documents")
     if question and question.strip():
         answer_new_question(backend, settings, question.strip(), indexed_paths, filters)
 

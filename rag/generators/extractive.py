@@ -49,7 +49,7 @@ class ExtractiveGenerator:
         self.max_sentences = max_sentences
         self.min_score = min_score  # calibrated on data/sample: off-topic best ≤ 0.27, answerable ≥ 0.6
         self.keep_ratio = keep_ratio  # further sentences must score this share of the best one
-        self.duplicate_cosine = 0.9
+        self.duplicate_overlap = 0.7  # word-set Jaccard above which two sentences say the same thing
 
     def generate(self, question: str, sources: Sequence[Source], history: History = ()) -> Iterator[str]:
         """Yield the chosen sentences one by one, each ending with its citation."""
@@ -81,12 +81,10 @@ class ExtractiveGenerator:
 
     def scores(self, question: str, candidates: Sequence[Candidate]) -> np.ndarray:
         """Relevance of each candidate to the question, roughly in [0, 1]."""
-        texts = [c.text for c in candidates]
-        in_context = [f"{c.context}: {c.text}" if c.context else c.text for c in candidates]
-        vectors = self.encoder.encode([question, *texts, *in_context])  # (1 + 2n, dim), unit norm
-        n = len(candidates)
         # "The idea was introduced in 2015" answers "who introduced diffusion models" only under its heading
-        cosines = np.maximum(vectors[1 : n + 1] @ vectors[0], vectors[n + 1 :] @ vectors[0])
+        in_context = [f"{c.context}: {c.text}" if c.context else c.text for c in candidates]
+        vectors = self.encoder.encode([question, *in_context])  # (1 + n, dim), unit norm
+        cosines = vectors[1:] @ vectors[0]
         question_tokens = content_tokens(question)
         lexical = np.array([_lexical(question_tokens, c) for c in candidates])
         n_ranks = max(c.rank for c in candidates) + 1
@@ -105,7 +103,6 @@ class ExtractiveGenerator:
         if best < self.min_score:
             return []
         language = is_chinese(candidates[order[0]].text)
-        vectors = self.encoder.encode([c.text for c in candidates])
         kept: list[int] = []
         for i in order:
             if len(kept) == self.max_sentences or scores[i] < max(self.min_score, self.keep_ratio * best):
@@ -113,7 +110,7 @@ class ExtractiveGenerator:
             # one language per answer: a translation of a kept sentence is a duplicate the embedder cannot see
             if is_chinese(candidates[i].text) != language:
                 continue
-            if all(float(vectors[i] @ vectors[j]) < self.duplicate_cosine for j in kept):
+            if all(_overlap(candidates[i], candidates[j]) < self.duplicate_overlap for j in kept):
                 kept.append(int(i))
         return _reading_order([candidates[i] for i in kept])
 
@@ -140,6 +137,12 @@ def _lexical(question_tokens: Sequence[str], candidate: Candidate) -> float:
     own = wanted & set(candidate.tokens)
     from_context = (wanted - own) & set(content_tokens(candidate.context))
     return (len(own) + 0.5 * len(from_context)) / len(wanted)
+
+
+def _overlap(a: Candidate, b: Candidate) -> float:
+    """Jaccard similarity of two candidates' content words."""
+    union = set(a.tokens) | set(b.tokens)
+    return len(set(a.tokens) & set(b.tokens)) / len(union) if union else 1.0
 
 
 def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
