@@ -129,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="genlab", description="Train and evaluate GAN, VAE and DDPM on digits."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_train_parser(sub)
+    _add_sample_and_eval_parsers(sub)
+    d = sub.add_parser("demo", help="teaching demos")
+    d.add_argument("name", choices=("linreg",))
+    d.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _add_train_parser(sub) -> None:
+    """`genlab train` and its options."""
     t = sub.add_parser("train", help="train a model into a run directory")
     t.add_argument("family", choices=FAMILY_NAMES)
     t.add_argument("--data", default="digits", help="digits (bundled 8x8) or mnist:DIR with the IDX files")
@@ -157,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(t)
     t.set_defaults(func=cmd_train)
+
+
+def _add_sample_and_eval_parsers(sub) -> None:
+    """`genlab sample` and `genlab eval`."""
     s = sub.add_parser("sample", help="write samples of a trained run to .png (grid) or .npz")
     s.add_argument("run_dir")
     s.add_argument("--n", type=int, default=64)
@@ -170,10 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--sample-steps", type=int, help="diffusion: DDIM steps (T for ancestral sampling)")
     _add_common(e)
     e.set_defaults(func=cmd_eval)
-    d = sub.add_parser("demo", help="teaching demos")
-    d.add_argument("name", choices=("linreg",))
-    d.set_defaults(func=cmd_demo)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

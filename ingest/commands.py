@@ -116,11 +116,15 @@ class _ProgressBar:
     """tqdm over files, with chunks embedded and their rate in the postfix."""
 
     def __init__(self):
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=0, unit="file", desc="ingest", file=sys.stderr, dynamic_ncols=True)
+        self.bar = None  # made on the first report, so model loading does not count into the rate
 
     def __call__(self, progress: IngestProgress) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=progress.files_total, unit="file", desc="ingest", file=sys.stderr, dynamic_ncols=True
+            )
         self.bar.total = progress.files_total
         self.bar.n = progress.files_done
         rate = progress.chunks_done / max(self.bar.format_dict["elapsed"], 1e-9)
@@ -128,7 +132,8 @@ class _ProgressBar:
         self.bar.refresh()
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run_ingest(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from core.config import DEFAULT_EMBEDDING_MODEL
-from core.errors import ModelNotFound, RagError
+from core.errors import EmbedderMismatch, ModelNotFound, RagError
 
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 INT8_SUFFIX = "@int8"  # opt-in CPU variant: `--model all-MiniLM-L6-v2@int8`
@@ -87,6 +87,45 @@ class SentenceEmbedder:
         return len(
             self.model.tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         )
+
+
+class LazyEmbedder:
+    """An index's embedder known by name and dim; loads the model only once text must really be embedded.
+
+    A re-run of `rag ingest` where nothing changed then finishes without loading torch weights at all.
+    """
+
+    def __init__(self, model: str, device: str, name: str, dim: int):
+        self.model_spec, self.device_spec = model, device
+        self.name, self.dim = name, dim
+        self._loaded: SentenceEmbedder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def _get(self) -> SentenceEmbedder:
+        if self._loaded is None:
+            embedder = load_embedder(self.model_spec, self.device_spec)
+            if (embedder.name, embedder.dim) != (self.name, self.dim):
+                raise EmbedderMismatch(
+                    f"{embedder.name} makes {embedder.dim}-d vectors; the index holds {self.dim}-d {self.name} ones",
+                    "rebuild into a new folder with `rag ingest PATH... --index NEWDIR`",
+                )
+            self._loaded = embedder
+        return self._loaded
+
+    @property
+    def max_tokens(self) -> int:
+        return self._get().max_tokens
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Embed with the real model, loading it on first use."""
+        return self._get().encode(texts, batch_size)
+
+    def count_tokens(self, text: str) -> int:
+        """Count tokens with the real tokenizer, loading the model on first use."""
+        return self._get().count_tokens(text)
 
 
 def _embedding_dim(model) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 from core.config import Settings
 from core.errors import DocumentError, IndexNotFound, RagError
 from core.types import Chunk, LoadedDocument
-from ingest.embedder import Embedder, length_order, load_embedder, resolve_model
+from ingest.embedder import Embedder, LazyEmbedder, length_order, load_embedder, resolve_model
 from ingest.lock import WriterLock
 from ingest.store import MANIFEST_FILE, IndexStore, Manifest, mismatch_error, read_manifest
 
@@ -278,15 +278,18 @@ def check_chunk_budget(settings: Settings, embedder: Embedder) -> None:
         )
 
 
-def refuse_mismatch_before_loading(settings: Settings) -> None:
-    """Fail fast, before a slow model load, when an existing index was built with other settings."""
+def embedder_for(settings: Settings) -> Embedder:
+    """The model for `settings`; for an existing index checked against its manifest first and loaded lazily."""
     if not Path(settings.index_dir, MANIFEST_FILE).exists():
-        return
+        embedder = load_embedder(settings.embedding_model, settings.device)
+        check_chunk_budget(settings, embedder)
+        return embedder
     have = read_manifest(Path(settings.index_dir))
     name = resolve_model(settings.embedding_model)[1]
     wanted = Manifest(name, have.dim, settings.chunk_tokens, settings.chunk_overlap)
-    if have != wanted:
+    if have != wanted:  # fail fast, before a slow model load
         raise mismatch_error(Path(settings.index_dir), have, wanted)
+    return LazyEmbedder(settings.embedding_model, settings.device, have.embedding_model, have.dim)
 
 
 def ingest_paths(
@@ -298,9 +301,9 @@ def ingest_paths(
     """Index files and folders into `settings.index_dir` incrementally; holds the writer lock throughout."""
     with WriterLock(settings.index_dir):
         if embedder is None:
-            refuse_mismatch_before_loading(settings)
-            embedder = load_embedder(settings.embedding_model, settings.device)
-        check_chunk_budget(settings, embedder)
+            embedder = embedder_for(settings)
+        else:
+            check_chunk_budget(settings, embedder)
         wanted = Manifest(embedder.name, embedder.dim, settings.chunk_tokens, settings.chunk_overlap)
         store = IndexStore.open_for_write(settings.index_dir, wanted)
         try:

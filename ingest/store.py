@@ -219,7 +219,9 @@ class IndexStore:
             generation = self._read_generation()
             cursor = self._conn.execute("SELECT id, vector FROM chunks ORDER BY id")
             while rows := cursor.fetchmany(20_000):  # bounded memory: ~30 MB of 384-d vectors per step
-                index.add(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), self._decode(rows))
+                index.add(
+                    np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), self._decode(rows)
+                )
         finally:
             self._conn.execute("COMMIT")
         return index, generation

@@ -10,10 +10,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers_index import build_index
+from streamlit.testing.v1 import AppTest
+
 from core.config import Settings
 from core.errors import RagError
 from core.types import Answer, AnswerSentence, Chunk, Source
 from ui.backend import Backend
+
+APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
+TIMEOUT = 30
 
 
 def make_source(
@@ -111,3 +117,61 @@ def fake_backend(
 
     make_engine.seen = []  # the Settings the app built the engine with, one per question
     return Backend(make_engine, IndexStore.open, ingest, remove_paths)
+
+
+def build_app_index(tmp_path: Path) -> Path:
+    """A small real index (fake embedder) over two files that exist on disk, so they can be downloaded."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    solar, tea = docs / "solar.txt", docs / "tea.md"
+    solar.write_text("Solar panels convert sunlight into electricity. Hot cells lose efficiency.")
+    tea.write_text("Green tea is steamed soon after picking.")
+    index = tmp_path / "index"
+    passages = {
+        str(solar): ["Solar panels convert sunlight into electricity.", "Hot cells lose efficiency."],
+        str(tea): ["Green tea is steamed soon after picking."],
+    }
+    build_index(index, passages).close()
+    return index
+
+
+def solar_answer(question="How do solar panels work?", **kw) -> Answer:
+    """Two cited sentences: the first supported by [1], the second (about tea) not supported by [2]."""
+    sources = [
+        make_source(
+            1,
+            kw.pop("path", "/nowhere/solar.txt"),
+            "Intro. Solar panels convert sunlight into electricity. More.",
+            score=0.83,
+            page=2,
+            supporting="Solar panels convert sunlight into electricity.",
+        ),
+        make_source(2, "/nowhere/tea.md", "Green tea is steamed soon after picking.", score=0.41),
+    ]
+    return make_answer(
+        question,
+        [
+            ("Solar panels turn sunlight into electricity [1].", [1], True),
+            ("They also brew tea [2].", [2], False),
+        ],
+        sources,
+        **kw,
+    )
+
+
+def start(engine, **backend_kw) -> AppTest:
+    """The app after its first run, with `engine` injected through the documented backend seam."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["rag_backend"] = fake_backend(engine, **backend_kw)
+    return at.run()
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    """Type a question into the chat box and run the app."""
+    at.chat_input[0].set_value(question)
+    return at.run()
+
+
+def html_text(at: AppTest) -> str:
+    """All st.html output of the page, joined."""
+    return "\n".join(h.value for h in at.html)

@@ -145,3 +145,16 @@ def test_int8_variant_agrees_with_fp32(minilm):
     assert (np.sum(a * b, axis=1) > 0.8).all()
     q = int8.encode(["How do photovoltaic cells make power?"])[0]
     assert q @ b[0] > q @ b[1] + 0.2
+
+
+def test_lazy_embedder_loads_on_first_use_and_checks_the_index(monkeypatch):
+    import ingest.embedder as emb
+
+    loads = []
+    monkeypatch.setattr(emb, "load_embedder", lambda model, device: loads.append(model) or FakeEmbedder())
+    lazy = emb.LazyEmbedder("fake", "cpu", "fake-hash-embedder", 64)
+    assert (lazy.name, lazy.dim, lazy.loaded, loads) == ("fake-hash-embedder", 64, False, [])
+    assert lazy.count_tokens("two words") == 2 and lazy.loaded
+    assert lazy.encode(["x"]).shape == (1, 64) and loads == ["fake"]
+    with pytest.raises(emb.EmbedderMismatch, match="32-d"):
+        emb.LazyEmbedder("fake", "cpu", "fake-hash-embedder", 32).encode(["x"])

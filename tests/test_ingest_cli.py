@@ -152,7 +152,7 @@ def _rag_module_argv(argv: list[str]) -> list[str]:
 @pytest.mark.slow
 def test_python_m_rag_ingest_with_real_model(docs, tmp_path):
     index = str(tmp_path / "idx")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {k: v for k, v in os.environ.items() if k != "RAG_EMBEDDING_MODEL"} | {"HF_HUB_OFFLINE": "1"}
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     done = subprocess.run(
         _rag_module_argv(["ingest", str(docs), "--index", index]),
@@ -187,3 +187,19 @@ def test_mismatch_is_refused_before_loading_the_model(docs, tmp_path, capsys, mo
     assert cli_main(["ingest", str(docs), "--index", index, "--chunk-tokens", "120"]) == 2
     err = capsys.readouterr().err
     assert "chunk_tokens 200 (asked for 120)" in err and "--index NEWDIR" in err
+
+
+def test_rerun_with_nothing_changed_never_loads_the_model(docs, tmp_path, monkeypatch):
+    loads: list[str] = []
+
+    def counting_load(model, device):
+        loads.append(model)
+        return FakeEmbedder()
+
+    monkeypatch.setattr(ingest.embedder, "load_embedder", counting_load)
+    monkeypatch.setattr(ingest.pipeline, "load_embedder", counting_load)
+    index = str(tmp_path / "idx")
+    assert cli_main(["ingest", str(docs), "--index", index]) == 0 and len(loads) == 1
+    assert cli_main(["ingest", str(docs), "--index", index]) == 0 and len(loads) == 1
+    make_text(docs / "c.txt", "Cherries ripen in early summer.")
+    assert cli_main(["ingest", str(docs), "--index", index]) == 0 and len(loads) == 2

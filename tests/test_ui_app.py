@@ -6,76 +6,30 @@ ui/backend.py); the index is a real IndexStore built with the fake embedder.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
-from helpers_index import build_index
-from helpers_ui import FakeEngine, fake_backend, make_answer, make_source
-from streamlit.testing.v1 import AppTest
+from helpers_ui import (
+    APP,
+    FakeEngine,
+    ask,
+    build_app_index,
+    html_text,
+    make_answer,
+    make_source,
+    solar_answer,
+    start,
+)
 
 from core.errors import GeneratorUnavailable
-
-APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
-TIMEOUT = 30
 
 
 @pytest.fixture
 def index_dir(tmp_path, monkeypatch):
-    """A small real index whose documents exist on disk (so they can be downloaded)."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    solar, tea = docs / "solar.txt", docs / "tea.md"
-    solar.write_text("Solar panels convert sunlight into electricity. Hot cells lose efficiency.")
-    tea.write_text("Green tea is steamed soon after picking.")
-    index = tmp_path / "index"
-    build_index(
-        index,
-        {
-            str(solar): ["Solar panels convert sunlight into electricity.", "Hot cells lose efficiency."],
-            str(tea): ["Green tea is steamed soon after picking."],
-        },
-    ).close()
+    """A small real index (fake embedder) whose documents exist on disk, named by RAG_INDEX_DIR."""
+    index = build_app_index(tmp_path)
     monkeypatch.setenv("RAG_INDEX_DIR", str(index))
     return index
-
-
-def solar_answer(question="How do solar panels work?", **kw):
-    sources = [
-        make_source(
-            1,
-            kw.pop("path", "/nowhere/solar.txt"),
-            "Intro. Solar panels convert sunlight into electricity. More.",
-            score=0.83,
-            page=2,
-            supporting="Solar panels convert sunlight into electricity.",
-        ),
-        make_source(2, "/nowhere/tea.md", "Green tea is steamed soon after picking.", score=0.41),
-    ]
-    return make_answer(
-        question,
-        [
-            ("Solar panels turn sunlight into electricity [1].", [1], True),
-            ("They also brew tea [2].", [2], False),
-        ],
-        sources,
-        **kw,
-    )
-
-
-def start(engine, **backend_kw) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["rag_backend"] = fake_backend(engine, **backend_kw)
-    return at.run()
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input[0].set_value(question)
-    return at.run()
-
-
-def html_text(at: AppTest) -> str:
-    return "\n".join(h.value for h in at.html)
 
 
 def test_chat_streams_answer_with_markers_and_flags_unsupported(index_dir):
@@ -212,26 +166,6 @@ def test_an_unexpected_exception_becomes_a_message_not_a_crash(index_dir):
     assert len(at.chat_input) == 1  # the user can keep asking
 
 
-def test_real_engine_streams_a_cited_extractive_answer(index_dir, tmp_path):
-    """The real rag.pipeline.Engine (retriever, extractive generator, citation check) behind the app."""
-    from helpers_index import FakeEmbedder
-
-    from core.config import load_settings
-    from ingest.store import IndexStore
-    from rag.pipeline import Engine
-    from rag.retriever import Retriever
-
-    settings = load_settings(index_dir=str(index_dir))
-    engine = Engine(settings, retriever=Retriever(IndexStore.open(index_dir), FakeEmbedder(), settings))
-    at = ask(start(engine), "How do solar panels convert sunlight into electricity?")
-    assert not at.exception and not at.error
-    body = html_text(at)
-    assert 'class="cite"' in body and "Solar panels convert sunlight into electricity" in body
-    labels = [e.label for e in at.expander]
-    assert labels[0].startswith("[1] solar.txt")
-    assert [b.label for b in at.get("download_button")][0] == "Download solar.txt"
-
-
 def test_uncited_sources_are_folded_away(index_dir):
     sources = [make_source(n, f"/nowhere/doc{n}.txt", f"passage {n}", score=1 - n / 10) for n in (1, 2, 3)]
     answer = make_answer("q", [("Claim [2].", [2], True)], sources)
@@ -274,58 +208,16 @@ def test_new_conversation_clears_the_history(index_dir):
     assert len(at.chat_message) == 0 and len(at.chat_input) == 1
 
 
-def real_engine_backend(index_dir):
-    """A backend that builds a real Engine from the sidebar's settings (fake embedder, real everything else)."""
-    from helpers_index import FakeEmbedder
-
-    from ingest.store import IndexStore
-    from rag.pipeline import Engine
-    from rag.retriever import Retriever
-
-    def make_engine(settings):
-        return Engine(
-            settings, retriever=Retriever(IndexStore.open(settings.index_dir), FakeEmbedder(), settings)
-        )
-
-    return dataclasses.replace(fake_backend(None), make_engine=make_engine)
-
-
-@pytest.mark.parametrize(
-    ("kind", "fields", "expected"),
-    [
-        ("openai", {"gen_url": "http://127.0.0.1:9/v1", "gen_api_model": "qwen"}, "127.0.0.1:9"),
-        ("hf", {"gen_hf_model": "/nonexistent/model-folder"}, "/nonexistent/model-folder"),
-    ],
-    ids=["unreachable-server", "missing-model"],
-)
-def test_real_generator_errors_reach_the_user(index_dir, kind, fields, expected):
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["rag_backend"] = real_engine_backend(index_dir)
-    at.run()
-    at.selectbox(key="gen_kind").set_value(kind).run()
-    for key, value in fields.items():
-        at.text_input(key=key).input(value)
-    ask(at, "How do solar panels convert sunlight into electricity?")
-    assert not at.exception
-    assert len(at.error) == 1, [m.value for m in at.markdown]
-    message = at.error[0].value.replace("\\", "")
-    assert expected in message and "What to do:" in message
-    assert "unexpected error" not in message  # a RagError with a hint, not the bug fallback
-
-
-def test_search_filters_reach_the_real_retriever(index_dir):
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["rag_backend"] = real_engine_backend(index_dir)
-    at.run()
-    at.multiselect(key="filter_types").set_value(["md"]).run()
-    ask(at, "How do solar panels convert sunlight into electricity?")
-    assert not at.exception
-    titles = [e.label for e in at.expander] + [m.value for m in at.markdown]
-    assert not any("solar.txt" in t for t in titles)  # only .md files were searched
-    assert any("tea.md" in t.replace("\\", "") for t in titles)
-
-
 def test_no_filters_means_none_is_passed(index_dir):
     engine = FakeEngine([solar_answer()])
     ask(start(engine), "How do solar panels work?")
     assert engine.filters == [None]
+
+
+def test_corrupt_index_is_an_error_with_a_fix_not_a_traceback(index_dir):
+    (index_dir / "store.sqlite3").write_bytes(b"this is not a database" * 100)
+    for extra in index_dir.glob("store.sqlite3-*"):
+        extra.unlink()
+    at = start(FakeEngine())
+    assert not at.exception
+    assert len(at.error) == 1 and "What to do:" in at.error[0].value

@@ -40,11 +40,6 @@ class IndexState:
     store: Any = None
     error: RagError | None = None
 
-    @property
-    def ready(self) -> bool:
-        """True when the index can answer questions."""
-        return self.store is not None and self.error is None
-
 
 # One engine per distinct Settings; its retriever refreshes the store before each query, so uploads and
 # removals show up without reloading the models. Two entries: switching generators back and forth is cheap.
@@ -64,7 +59,12 @@ def _cached_store(index_dir: str) -> Any:
 
 def _real_store(index_dir: str) -> Any:
     # Opening loads every vector; keep one store per folder and pick up other processes' commits.
-    store = _cached_store(str(Path(index_dir).expanduser().resolve()))
+    from ingest.store import MANIFEST_FILE
+
+    folder = str(Path(index_dir).expanduser().resolve())
+    if not (Path(folder) / MANIFEST_FILE).is_file():
+        _cached_store.clear()  # the folder was deleted (or never existed): forget any store opened on it
+    store = _cached_store(folder)
     store.refresh()
     return store
 
