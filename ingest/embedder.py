@@ -88,6 +88,12 @@ class SentenceEmbedder:
             self.model.tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         )
 
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """`count_tokens` for many texts in one tokenizer call (the chunker's fast path)."""
+        if self._tokenizer is not None:
+            return [len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        return [self.count_tokens(t) for t in texts]
+
 
 class LazyEmbedder:
     """An index's embedder known by name and dim; loads the model only once text must really be embedded.
@@ -126,6 +132,10 @@ class LazyEmbedder:
     def count_tokens(self, text: str) -> int:
         """Count tokens with the real tokenizer, loading the model on first use."""
         return self._get().count_tokens(text)
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """Count tokens of many texts with the real tokenizer, loading the model on first use."""
+        return self._get().count_tokens_many(texts)
 
 
 def _embedding_dim(model) -> int:

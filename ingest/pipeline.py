@@ -206,6 +206,7 @@ class _Ingest:
                 self.settings.chunk_tokens,
                 self.settings.chunk_overlap,
                 self.settings.collection,
+                count_many=getattr(self.embedder, "count_tokens_many", None),
             )
         ]
         if not chunks:

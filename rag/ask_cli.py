@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -135,7 +136,8 @@ def source_location(source) -> str:
 
 
 def _snippet(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(re.sub(r"^\s*#{1,6}\s+", "", line) for line in text.split("\n"))
+    flat = " ".join(flat.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 

@@ -10,6 +10,7 @@ halve it, since a changed figure is the commonest unsupported claim.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,7 +29,9 @@ _MARKER_RE = re.compile(r"[\[【［]\s*(\d+(?:\s*[,，;；、–-]\s*\d+)*)\s*[\
 _WORD_RE = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 # Bigrams touching these (particles, pronouns, question words) say nothing about a topic: "有多", "是谁", "的思".
-_ZH_FUNCTION_CHARS = frozenset("的了是在有和与或及吗呢吧啊什么怎样如何哪谁多少个这那其它们我你他她请把被对为之也都就还而等么")
+_ZH_FUNCTION_CHARS = frozenset(
+    "的了是在有和与或及吗呢吧啊什么怎样如何哪谁多少个这那其它们我你他她请把被对为之也都就还而等么"
+)
 _STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with from as into onto than then that this these those
     it its they them their there here is are was were be been being do does did done doing have has had having
@@ -122,24 +125,31 @@ def answer_sentences(text: str) -> list[str]:
 
 
 class CachedEncoder:
-    """Wraps an embedder so that a text met twice (generator, then checker) is encoded once."""
+    """Wraps an embedder so that a text met twice (generator, then checker) is encoded once; thread-safe."""
 
     def __init__(self, embedder, max_entries: int = 20_000):
         self.embedder = embedder
         self._cache: dict[str, np.ndarray] = {}
         self._max_entries = max_entries
+        self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm vectors (n, dim) float32 for `texts`."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            if len(self._cache) + len(missing) > self._max_entries:
-                self._cache.clear()
-            for text, vector in zip(missing, self.embedder.encode(list(missing)), strict=True):
-                self._cache[text] = np.asarray(vector, dtype=np.float32)
+            fresh = dict(
+                zip(missing, np.asarray(self.embedder.encode(missing), dtype=np.float32), strict=True)
+            )
+            known.update(fresh)
+            with self._lock:
+                if len(self._cache) + len(fresh) > self._max_entries:
+                    self._cache.clear()
+                self._cache.update(fresh)
         if not texts:
             return np.zeros((0, getattr(self.embedder, "dim", 0)), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        return np.stack([known[t] for t in texts])
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,9 @@ def support_scores(claim: str, candidates: Sequence[str], encoder: CachedEncoder
 
 
 def _best_support(claim: str, source: Source, encoder: CachedEncoder) -> _Support:
-    passage_sentences = [" ".join(s.split()) for s in split_sentences(source.chunk.text)] or [source.chunk.text]
+    passage_sentences = [" ".join(s.split()) for s in split_sentences(source.chunk.text)] or [
+        source.chunk.text
+    ]
     quoted = _quoted_sentence(claim, passage_sentences)
     if quoted is not None:  # an exact quotation is fully supported; nothing to embed
         return _Support(1.0, quoted)

@@ -110,7 +110,9 @@ def test_real_index_answers_and_cites_the_right_file(tmp_path):
     from helpers_index import SAMPLE_FILES, build_index
 
     build_index(tmp_path / "ix", SAMPLE_FILES)
-    answer = real_engine(tmp_path / "ix", min_relevance=0.1).ask("Which tea leaves are fully oxidised before drying?")
+    answer = real_engine(tmp_path / "ix", min_relevance=0.1).ask(
+        "Which tea leaves are fully oxidised before drying?"
+    )
     cited = {answer.sources[n - 1].chunk.path for s in answer.sentences for n in s.citations}
     assert answer.found and cited == {"/docs/tea.md"}
     assert "Black tea leaves are fully oxidised before drying [" in answer.text

@@ -128,6 +128,12 @@ def test_minilm_count_tokens_has_no_special_tokens_and_no_truncation(minilm):
     assert minilm.count_tokens("word " * 600) == 600  # the tokenizer's own 128/256 truncation is off
 
 
+@pytest.mark.slow
+def test_minilm_batch_count_agrees_with_single_counts(minilm):
+    texts = ["short", "A longer sentence about diffusion models and their noise schedules.", "扩散模型通过逐步去噪生成图像。", ""]
+    assert minilm.count_tokens_many(texts) == [minilm.count_tokens(t) for t in texts]
+
+
 def test_int8_variant_is_its_own_model_name():
     source, name = resolve_model("all-MiniLM-L6-v2@int8")
     assert source == str(bundled_model_path()) and name == BUNDLED_MODEL_NAME + "@int8"

@@ -6,6 +6,7 @@ from helpers_llm import build_tiny_llm
 from core.config import Settings
 from core.errors import ModelNotFound
 from core.types import Chunk, Source
+from rag.citations import clean_markers
 from rag.generators import load_generator
 from rag.generators.hf import HFGenerator, pick_device
 
@@ -117,3 +118,17 @@ def test_context_tokens_setting_overrides_the_model_window(model_dir):
     generator = HFGenerator(str(model_dir), temperature=0.0, max_new_tokens=500, context_tokens=200)
     assert generator.window() == 200 and generator.new_tokens() == 100
     assert HFGenerator(str(model_dir)).window() == 1024
+
+
+@pytest.mark.slow  # builds and loads a tiny model (~10 s on 2 cores)
+def test_engine_streams_a_tiny_llm_answer_and_checks_it(model_dir):
+    from helpers_llm import make_fake_engine
+
+    generator = load_generator(f"hf:{model_dir}", Settings(max_new_tokens=24, temperature=0.0))
+    engine = make_fake_engine(generator)
+    stream = engine.stream("How do solar panels convert sunlight into electricity?")
+    deltas = list(stream)
+    answer = stream.answer
+    assert answer.generator == f"hf:{model_dir}"
+    assert answer.text == clean_markers("".join(deltas).strip(), len(answer.sources))
+    assert [s.n for s in answer.sources] == [1, 2] and answer.query == answer.question

@@ -10,6 +10,7 @@ import pytest
 from helpers_docs import make_binary_txt, make_corrupt_pdf, make_text
 from helpers_index import FAKE_MODEL_NAME, FakeEmbedder, cli_main, cli_subprocess_argv
 
+import ingest.embedder
 import ingest.pipeline
 from ingest.commands import STATUS_KEYS
 from ingest.lock import WriterLock
@@ -21,6 +22,7 @@ STATUS_JSON_KEYS = ("documents", "chunks", "embedding_model", "dim", "size_bytes
 def fake_model(monkeypatch):
     """The CLI loads the real model through ingest.pipeline.load_embedder; fast tests swap in the fake."""
     monkeypatch.setattr(ingest.pipeline, "load_embedder", lambda model, device: FakeEmbedder())
+    monkeypatch.setattr(ingest.embedder, "load_embedder", lambda model, device: FakeEmbedder())  # lazy loads
     monkeypatch.setenv("RAG_EMBEDDING_MODEL", FAKE_MODEL_NAME)  # so the manifest pre-check expects the fake
 
 
@@ -129,8 +131,7 @@ def test_locked_index_exits_3_in_a_real_process(docs, tmp_path):
 
 
 def test_model_path_that_does_not_exist_exits_2(docs, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(ingest.pipeline, "load_embedder", ingest.embedder.load_embedder)
-    monkeypatch.delenv("RAG_EMBEDDING_MODEL")
+    monkeypatch.undo()  # the real loader, and no fake model name in the environment
     assert (
         cli_main(["ingest", str(docs), "--index", str(tmp_path / "idx"), "--model", "./missing/model"]) == 2
     )

@@ -92,7 +92,9 @@ class ExtractiveGenerator:
         chinese = is_chinese(question)
         weight = _COSINE_WEIGHT_ZH if chinese else _COSINE_WEIGHT
         # answer in the question's language when the documents say it in both
-        same_language = np.array([1.0 if is_chinese(c.text) == chinese else _OTHER_LANGUAGE for c in candidates])
+        same_language = np.array(
+            [1.0 if is_chinese(c.text) == chinese else _OTHER_LANGUAGE for c in candidates]
+        )
         return (weight * cosines + (1 - weight) * lexical + rank_bonus) * same_language
 
     def select(self, question: str, candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -126,7 +128,9 @@ def _is_heading(raw: str, text: str) -> bool:
     """Markdown headings, and short lines without closing punctuation (headings of plain-text files)."""
     if raw.lstrip().startswith("#"):
         return True
-    return "\n" not in raw.strip() and not _END_RE.search(text) and len(text.split()) <= 12 and len(text) <= 80
+    return (
+        "\n" not in raw.strip() and not _END_RE.search(text) and len(text.split()) <= 12 and len(text) <= 80
+    )
 
 
 def _lexical(question_tokens: Sequence[str], candidate: Candidate) -> float:
