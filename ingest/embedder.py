@@ -135,7 +135,9 @@ class LazyEmbedder:
 
     def count_tokens_many(self, texts: list[str]) -> list[int]:
         """Count tokens of many texts with the real tokenizer, loading the model on first use."""
-        return self._get().count_tokens_many(texts)
+        embedder = self._get()
+        many = getattr(embedder, "count_tokens_many", None)
+        return many(texts) if many else [embedder.count_tokens(t) for t in texts]
 
 
 def _embedding_dim(model) -> int:

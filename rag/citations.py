@@ -86,6 +86,7 @@ def clean_markers(text: str, n_sources: int) -> str:
     """Rewrite markers to the canonical `[1, 2]` form, dropping numbers that point at no source."""
 
     def rewrite(match: re.Match) -> str:
+        """One marker with only its valid, distinct numbers (or nothing)."""
         valid = [n for n in dict.fromkeys(citation_numbers(match.group(1))) if 1 <= n <= n_sources]
         return "[" + ", ".join(map(str, valid)) + "]" if valid else ""
 

@@ -88,6 +88,7 @@ def fit_prompt(
     kept_sources, kept_history = list(sources), list(history)
 
     def attempt() -> FittedPrompt:
+        """The prompt with what is kept so far, and its length."""
         messages = build_messages(question, kept_sources, kept_history)
         return FittedPrompt(messages, list(kept_sources), list(kept_history), count_tokens(messages))
 

@@ -120,6 +120,28 @@ def test_generator_error_is_one_line_and_non_zero(capsys, monkeypatch):
     ]
 
 
+def test_missing_model_path_and_unreachable_server_are_one_line_each(capsys, monkeypatch, tmp_path):
+    import socket
+
+    from rag.generators.hf import HFGenerator
+    from rag.generators.openai_compat import OpenAICompatGenerator
+
+    missing = tmp_path / "no-such-model"
+    code, _, err = run(["ask", QUESTION], capsys, make_fake_engine(HFGenerator(str(missing))), monkeypatch)
+    assert (
+        code == 2
+        and err
+        == f"error: model directory {missing} does not exist (pass hf:PATH of a saved model or hf:MODEL_ID)\n"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = OpenAICompatGenerator(f"http://127.0.0.1:{port}", "llama3.2")
+    code, _, err = run(["ask", QUESTION], capsys, make_fake_engine(down), monkeypatch)
+    assert code == 2 and err.count("\n") == 1
+    assert f"127.0.0.1:{port}/v1/chat/completions" in err and "ollama serve" in err
+
+
 def test_missing_index_is_one_line_and_non_zero(capsys, monkeypatch, tmp_path):
     missing = tmp_path / "nowhere"
 

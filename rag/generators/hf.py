@@ -87,11 +87,13 @@ class HFGenerator:
 
     @property
     def tokenizer(self):
+        """The model's tokenizer (loads the model on first use)."""
         self.load()
         return self._tokenizer
 
     @property
     def model(self):
+        """The causal LM, on its device and in eval mode (loads on first use)."""
         self.load()
         return self._model
 
@@ -163,6 +165,7 @@ class HFGenerator:
         kwargs = dict(inputs, streamer=streamer, **sampling)
 
         def run() -> None:
+            """Generate in the worker thread; a failure ends the stream and is re-raised below."""
             try:
                 self.model.generate(**kwargs)
             except BaseException as err:  # surfaced in the caller's thread below
