@@ -270,3 +270,23 @@ def _load_sentence_transformer(source: str, name: str, device: str):
         model.half()  # fp16 halves memory and roughly doubles throughput on GPUs
     model.eval()
     return model
+
+
+_QUERY_CACHE: dict[tuple[str, str], Embedder] = {}
+
+
+def load_query_embedder(model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto") -> Embedder:
+    """A fast-starting embedder with load_embedder's name and vectors: plain torch for mean-pooled BERT folders."""
+    source, name = resolve_model(model)
+    from ingest.bert_encoder import lean_model_dir  # imports no transformers
+
+    root = None if split_variant(model)[1] or not Path(source).is_dir() else lean_model_dir(source)
+    if root is None:
+        return load_embedder(model, device)
+    device = choose_device(device)
+    with _CACHE_LOCK:
+        if (source, device) not in _QUERY_CACHE:
+            from ingest.bert_encoder import BertSentenceEncoder
+
+            _QUERY_CACHE[(source, device)] = BertSentenceEncoder(root, name, device)
+        return _QUERY_CACHE[(source, device)]

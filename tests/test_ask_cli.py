@@ -262,11 +262,8 @@ def test_cli_errors_for_missing_index_and_other_embedder(sample_index, tmp_path,
 
 @pytest.mark.slow
 def test_rag_ask_json_in_a_subprocess(sample_index):
-    import importlib.util
     import subprocess
 
-    if importlib.util.find_spec("rag.commands") is None:
-        pytest.skip("rag/commands.py (which registers ask/chat with the rag dispatcher) is not there yet")
     result = subprocess.run(
         [
             sys.executable,

@@ -1,0 +1,157 @@
+"""A BERT sentence encoder in plain torch: safetensors weights + a fast `tokenizers` tokenizer, mean pooling.
+
+The encoder is BERT (Devlin et al. 2019, "BERT: Pre-training of Deep Bidirectional Transformers") with
+sentence-transformers' mean pooling over real tokens (Reimers & Gurevych 2019, "Sentence-BERT"). It gives the same
+vectors as sentence-transformers for qualifying folders while importing neither it nor transformers, which cuts a
+cold `rag ask` from ~12 to ~5 CPU seconds (docs/bench/answer.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ingest.embedder import length_order, normalize_rows
+
+_TRANSFORMER, _POOLING, _NORMALIZE = (f"sentence_transformers.models.{m}" for m in ("Transformer", "Pooling", "Normalize"))
+_ACTIVATIONS = {"gelu": "none", "gelu_new": "tanh", "gelu_pytorch_tanh": "tanh"}  # F.gelu `approximate=`
+
+
+def _read_json(path: Path) -> dict | list | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _transformer_dir(folder: Path) -> Path | None:
+    """Folder of the BERT weights when modules.json is Transformer + mean Pooling (+ Normalize), else None."""
+    modules = _read_json(folder / "modules.json")
+    if not isinstance(modules, list) or not modules:
+        return None
+    types = [m.get("type") for m in modules]
+    if types not in ([_TRANSFORMER, _POOLING], [_TRANSFORMER, _POOLING, _NORMALIZE]):
+        return None
+    pooling = _read_json(folder / modules[1].get("path", "") / "config.json") or {}
+    modes = {k: v for k, v in pooling.items() if k.startswith("pooling_mode_")}
+    if modes.get("pooling_mode_mean_tokens") is not True or any(v for k, v in modes.items() if k != "pooling_mode_mean_tokens"):
+        return None
+    return folder / modules[0].get("path", "")
+
+
+def lean_model_dir(folder: str | Path) -> Path | None:
+    """The weights folder if `folder` is a mean-pooled BERT sentence-transformers model this module can run."""
+    root = _transformer_dir(Path(folder))
+    if root is None or not (root / "model.safetensors").is_file():
+        return None
+    config = _read_json(root / "config.json") or {}
+    if config.get("model_type") != "bert" or config.get("position_embedding_type", "absolute") != "absolute":
+        return None
+    if config.get("hidden_act") not in _ACTIVATIONS or _read_json(root / "tokenizer.json") is None:
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(root / "model.safetensors"), framework="pt") as weights:
+        return root if "embeddings.word_embeddings.weight" in weights.keys() else None  # noqa: SIM118
+
+
+class BertSentenceEncoder:
+    """A mean-pooled BERT sentence model behind the `Embedder` protocol; vectors always unit norm."""
+
+    def __init__(self, root: Path, name: str, device: str = "cpu"):
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        self.name, self.device, self.config = name, device, json.loads((root / "config.json").read_text())
+        st_config = _read_json(root / "sentence_bert_config.json") or {}
+        positions = self.config["max_position_embeddings"]
+        self.max_tokens = int(min(st_config.get("max_seq_length") or positions, positions))
+        self.lowercase = bool(st_config.get("do_lower_case", False))  # as sentence-transformers does before tokenizing
+        self.weights = {k: v.to(device, torch.float32) for k, v in load_file(str(root / "model.safetensors")).items()}
+        self.dim = int(self.config["hidden_size"])
+        self._counter = Tokenizer.from_file(str(root / "tokenizer.json"))  # untruncated, for count_tokens
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tokenizer = Tokenizer.from_str(self._counter.to_str())
+        self._tokenizer.enable_truncation(self.max_tokens)  # (CLS + text + SEP) <= max_seq_length, as in ST
+        self._pad_id = int(self.config.get("pad_token_id") or 0)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Embed texts longest first in batches, then restore input order; (n, dim) float32 unit norm."""
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = length_order(texts)
+        for start in range(0, len(texts), batch_size):
+            batch = order[start : start + batch_size]
+            vectors[batch] = self._encode_batch([texts[i] for i in batch])
+        return normalize_rows(vectors)  # (n, dim) float32, unit norm
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens in `text`, without [CLS]/[SEP]; no truncation."""
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """`count_tokens` for many texts in one tokenizer call."""
+        return [len(e.ids) for e in self._counter.encode_batch(texts, add_special_tokens=False)]
+
+    def _token_tensors(self, texts: list[str]):
+        import torch
+
+        texts = [t.strip().lower() if self.lowercase else t.strip() for t in texts]
+        encodings = self._tokenizer.encode_batch(texts)
+        length = max(len(e.ids) for e in encodings)
+        ids = torch.full((len(texts), length), self._pad_id, dtype=torch.long)
+        types = torch.zeros_like(ids)
+        mask = torch.zeros_like(ids, dtype=torch.bool)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = torch.tensor(e.ids)
+            types[row, : len(e.ids)] = torch.tensor(e.type_ids)
+            mask[row, : len(e.ids)] = True
+        return ids.to(self.device), types.to(self.device), mask.to(self.device)
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            ids, types, mask = self._token_tensors(texts)  # (B, T) each
+            hidden = self._bert(ids, types, mask)  # (B, T, H)
+            real = mask[..., None].float()  # (B, T, 1)
+            mean = (hidden * real).sum(1) / real.sum(1).clamp(min=1e-9)  # mean pooling over real tokens, (B, H)
+            return mean.float().cpu().numpy()
+
+    def _bert(self, ids, types, mask):
+        """BERT encoder forward (Devlin et al. 2019, section 3 / Vaswani et al. 2017): (B, T) ids -> (B, T, H)."""
+        import torch.nn.functional as F
+
+        w, cfg = self.weights, self.config
+        hidden, heads, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
+        gelu = _ACTIVATIONS[cfg["hidden_act"]]
+
+        def layer_norm(x, p):
+            return F.layer_norm(x, (hidden,), w[p + ".weight"], w[p + ".bias"], eps)
+
+        def linear(x, p):
+            return F.linear(x, w[p + ".weight"], w[p + ".bias"])
+
+        batch, length = ids.shape
+        x = (  # token + absolute position + segment embeddings, (B, T, H)
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.token_type_embeddings.weight"][types]
+        )
+        x = layer_norm(x, "embeddings.LayerNorm")
+        attend = mask[:, None, None, :]  # (B, 1, 1, T): True where a key is a real token
+        for i in range(cfg["num_hidden_layers"]):
+            p = f"encoder.layer.{i}."
+            q, k, v = (  # (B, heads, T, H / heads) each
+                linear(x, p + f"attention.self.{n}").view(batch, length, heads, hidden // heads).transpose(1, 2)
+                for n in ("query", "key", "value")
+            )
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=attend)  # (B, heads, T, H / heads)
+            context = context.transpose(1, 2).reshape(batch, length, hidden)  # (B, T, H)
+            x = layer_norm(x + linear(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
+            inner = F.gelu(linear(x, p + "intermediate.dense"), approximate=gelu)  # (B, T, 4H)
+            x = layer_norm(x + linear(inner, p + "output.dense"), p + "output.LayerNorm")
+        return x
