@@ -15,7 +15,8 @@ import numpy as np
 
 from ingest.embedder import length_order, normalize_rows
 
-_TRANSFORMER, _POOLING, _NORMALIZE = (f"sentence_transformers.models.{m}" for m in ("Transformer", "Pooling", "Normalize"))
+_ST = "sentence_transformers.models."
+_TRANSFORMER, _POOLING, _NORMALIZE = _ST + "Transformer", _ST + "Pooling", _ST + "Normalize"
 _ACTIVATIONS = {"gelu": "none", "gelu_new": "tanh", "gelu_pytorch_tanh": "tanh"}  # F.gelu `approximate=`
 
 
@@ -35,8 +36,8 @@ def _transformer_dir(folder: Path) -> Path | None:
     if types not in ([_TRANSFORMER, _POOLING], [_TRANSFORMER, _POOLING, _NORMALIZE]):
         return None
     pooling = _read_json(folder / modules[1].get("path", "") / "config.json") or {}
-    modes = {k: v for k, v in pooling.items() if k.startswith("pooling_mode_")}
-    if modes.get("pooling_mode_mean_tokens") is not True or any(v for k, v in modes.items() if k != "pooling_mode_mean_tokens"):
+    modes_on = {k for k, v in pooling.items() if k.startswith("pooling_mode_") and v}
+    if modes_on != {"pooling_mode_mean_tokens"}:
         return None
     return folder / modules[0].get("path", "")
 
@@ -49,7 +50,9 @@ def lean_model_dir(folder: str | Path) -> Path | None:
     config = _read_json(root / "config.json") or {}
     if config.get("model_type") != "bert" or config.get("position_embedding_type", "absolute") != "absolute":
         return None
-    if config.get("hidden_act") not in _ACTIVATIONS or _read_json(root / "tokenizer.json") is None:
+    if (
+        config.get("hidden_act") not in _ACTIVATIONS or not (root / "tokenizer.json").is_file()
+    ):  # fast tokenizer
         return None
     from safetensors import safe_open
 
@@ -69,15 +72,16 @@ class BertSentenceEncoder:
         st_config = _read_json(root / "sentence_bert_config.json") or {}
         positions = self.config["max_position_embeddings"]
         self.max_tokens = int(min(st_config.get("max_seq_length") or positions, positions))
-        self.lowercase = bool(st_config.get("do_lower_case", False))  # as sentence-transformers does before tokenizing
-        self.weights = {k: v.to(device, torch.float32) for k, v in load_file(str(root / "model.safetensors")).items()}
+        self.lowercase = bool(st_config.get("do_lower_case", False))  # ST lowercases before tokenizing
+        weights = load_file(str(root / "model.safetensors"))
+        self.weights = {k: v.to(device, torch.float32) for k, v in weights.items()}
         self.dim = int(self.config["hidden_size"])
         self._counter = Tokenizer.from_file(str(root / "tokenizer.json"))  # untruncated, for count_tokens
         self._counter.no_truncation()
         self._counter.no_padding()
         self._tokenizer = Tokenizer.from_str(self._counter.to_str())
         self._tokenizer.enable_truncation(self.max_tokens)  # (CLS + text + SEP) <= max_seq_length, as in ST
-        self._pad_id = int(self.config.get("pad_token_id") or 0)
+        self._tokenizer.enable_padding(pad_id=int(self.config.get("pad_token_id") or 0))
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Embed texts longest first in batches, then restore input order; (n, dim) float32 unit norm."""
@@ -100,16 +104,12 @@ class BertSentenceEncoder:
         import torch
 
         texts = [t.strip().lower() if self.lowercase else t.strip() for t in texts]
-        encodings = self._tokenizer.encode_batch(texts)
-        length = max(len(e.ids) for e in encodings)
-        ids = torch.full((len(texts), length), self._pad_id, dtype=torch.long)
-        types = torch.zeros_like(ids)
-        mask = torch.zeros_like(ids, dtype=torch.bool)
-        for row, e in enumerate(encodings):
-            ids[row, : len(e.ids)] = torch.tensor(e.ids)
-            types[row, : len(e.ids)] = torch.tensor(e.type_ids)
-            mask[row, : len(e.ids)] = True
-        return ids.to(self.device), types.to(self.device), mask.to(self.device)
+        encodings = self._tokenizer.encode_batch(texts)  # padded to the batch's longest text
+        ids, types, mask = (
+            torch.tensor([getattr(e, field) for e in encodings], device=self.device)  # (B, T)
+            for field in ("ids", "type_ids", "attention_mask")
+        )
+        return ids, types, mask.bool()
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         import torch
@@ -118,7 +118,7 @@ class BertSentenceEncoder:
             ids, types, mask = self._token_tensors(texts)  # (B, T) each
             hidden = self._bert(ids, types, mask)  # (B, T, H)
             real = mask[..., None].float()  # (B, T, 1)
-            mean = (hidden * real).sum(1) / real.sum(1).clamp(min=1e-9)  # mean pooling over real tokens, (B, H)
+            mean = (hidden * real).sum(1) / real.sum(1)  # mean pooling over real tokens, (B, H)
             return mean.float().cpu().numpy()
 
     def _bert(self, ids, types, mask):
@@ -135,6 +135,9 @@ class BertSentenceEncoder:
         def linear(x, p):
             return F.linear(x, w[p + ".weight"], w[p + ".bias"])
 
+        def split_heads(x):  # (B, T, H) -> (B, heads, T, H / heads)
+            return x.view(batch, length, heads, hidden // heads).transpose(1, 2)
+
         batch, length = ids.shape
         x = (  # token + absolute position + segment embeddings, (B, T, H)
             w["embeddings.word_embeddings.weight"][ids]
@@ -146,12 +149,13 @@ class BertSentenceEncoder:
         for i in range(cfg["num_hidden_layers"]):
             p = f"encoder.layer.{i}."
             q, k, v = (  # (B, heads, T, H / heads) each
-                linear(x, p + f"attention.self.{n}").view(batch, length, heads, hidden // heads).transpose(1, 2)
-                for n in ("query", "key", "value")
+                split_heads(linear(x, p + f"attention.self.{n}")) for n in ("query", "key", "value")
             )
             context = F.scaled_dot_product_attention(q, k, v, attn_mask=attend)  # (B, heads, T, H / heads)
             context = context.transpose(1, 2).reshape(batch, length, hidden)  # (B, T, H)
-            x = layer_norm(x + linear(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
+            x = layer_norm(
+                x + linear(context, p + "attention.output.dense"), p + "attention.output.LayerNorm"
+            )
             inner = F.gelu(linear(x, p + "intermediate.dense"), approximate=gelu)  # (B, T, 4H)
             x = layer_norm(x + linear(inner, p + "output.dense"), p + "output.LayerNorm")
         return x

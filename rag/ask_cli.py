@@ -62,7 +62,12 @@ def _add_answer_flags(parser: argparse.ArgumentParser) -> None:
         help="extractive (default, offline), hf:MODEL_ID_OR_PATH, or openai:URL#MODEL "
         "(e.g. openai:http://localhost:11434/v1#llama3.2); or set RAG_GENERATOR",
     )
-    parser.add_argument("--min-relevance", type=float, metavar="X", help="below this dense score: not found")
+    parser.add_argument(
+        "--min-relevance",
+        type=float,
+        metavar="X",
+        help="relevance of the best passage below which the answer is 'not found' (default 0.25)",
+    )
 
 
 def _engine(args):

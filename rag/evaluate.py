@@ -228,6 +228,7 @@ class QueryCache:
 
     def __init__(self, inner):
         self.inner, self.name, self.dim, self.max_tokens = inner, inner.name, inner.dim, inner.max_tokens
+        self.device = getattr(inner, "device", "cpu")
         self.vectors: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:

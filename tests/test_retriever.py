@@ -207,3 +207,29 @@ def test_selective_filter_scores_allowed_chunks_exactly(setup):
         "solar panels sunlight electricity", k=1, mode="dense", filters=make_filters(path_glob="rust.txt")
     )
     assert [h.chunk.path for h in hits] == ["/docs/rust.txt"]
+
+
+class KeepOrderReranker:
+    """Scores hits in the order given (best first), as a reranker that agrees with retrieval."""
+
+    def rerank(self, query, hits, top_n=None):
+        for i, h in enumerate(hits):
+            h.rerank_score = float(len(hits) - i)
+        return hits[:top_n]
+
+
+def test_reranker_then_mmr_keeps_k_diverse_hits(tmp_path):
+    embedder = FakeEmbedder()
+    dup = "solar panels convert sunlight into electricity"
+    files = {
+        "/d/a.txt": [dup],
+        "/d/b.txt": [dup + " today"],
+        "/d/c.txt": ["solar farms need land and sunlight"],
+    }
+    store = build_index(tmp_path, files, embedder)
+    plain = Settings(index_dir=str(tmp_path), top_k=2)
+    diverse = Settings(index_dir=str(tmp_path), top_k=2, mmr_lambda=0.3)
+    same = Retriever(store, embedder, plain, reranker=KeepOrderReranker()).retrieve(dup)
+    assert {h.chunk.path for h in same} == {"/d/a.txt", "/d/b.txt"}
+    hits = Retriever(store, embedder, diverse, reranker=KeepOrderReranker()).retrieve(dup)
+    assert len(hits) == 2 and "/d/c.txt" in {h.chunk.path for h in hits}

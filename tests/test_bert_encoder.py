@@ -1,0 +1,170 @@
+"""Plain-torch BERT encoder: which folders qualify, same vectors as sentence-transformers, no heavy imports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ingest.embedder as embedder_module
+from ingest.bert_encoder import lean_model_dir
+from ingest.embedder import BUNDLED_MODEL_NAME, bundled_model_path, load_embedder, load_query_embedder
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = [
+    "How does a diffusion model generate an image?",
+    "扩散模型如何生成图像？",
+    "",
+    "  ?  ",
+    "The generator and the discriminator play a minimax game. " * 40,  # > 256 tokens: truncated
+    "VAE",
+    "Adam's default learning rate is 0.001, with beta1 = 0.9 and beta2 = 0.999.",
+]
+
+
+def model_copy(tmp_path: Path, edit=None) -> Path:
+    """A copy of the bundled MiniLM folder (weights linked, not copied), with `edit(folder)` applied."""
+    folder = tmp_path / "model"
+    shutil.copytree(bundled_model_path(), folder, ignore=shutil.ignore_patterns("model.safetensors"))
+    (folder / "model.safetensors").symlink_to(bundled_model_path() / "model.safetensors")
+    if edit:
+        edit(folder)
+    return folder
+
+
+def edit_json(relative: str, **changes):
+    """An `edit` that updates keys of one JSON file in the model folder."""
+
+    def edit(folder: Path) -> None:
+        path = folder / relative
+        path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+
+    return edit
+
+
+def drop_module(kind: str):
+    """An `edit` that removes one module (e.g. Pooling) from modules.json."""
+
+    def edit(folder: Path) -> None:
+        modules = json.loads((folder / "modules.json").read_text())
+        kept = [m for m in modules if not m["type"].endswith(kind)]
+        (folder / "modules.json").write_text(json.dumps(kept))
+
+    return edit
+
+
+def test_bundled_minilm_qualifies():
+    assert lean_model_dir(bundled_model_path()) == bundled_model_path()
+
+
+def test_copy_without_normalize_module_still_qualifies(tmp_path):
+    assert lean_model_dir(model_copy(tmp_path, drop_module("Normalize"))) is not None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        edit_json("1_Pooling/config.json", pooling_mode_mean_tokens=False, pooling_mode_cls_token=True),
+        edit_json("1_Pooling/config.json", pooling_mode_max_tokens=True),
+        edit_json("config.json", model_type="roberta"),
+        edit_json("config.json", position_embedding_type="relative_key"),
+        edit_json("config.json", hidden_act="relu"),
+        drop_module("Pooling"),
+        lambda folder: (folder / "tokenizer.json").unlink(),
+        lambda folder: (folder / "model.safetensors").unlink(),
+        lambda folder: (folder / "modules.json").write_text("not json"),
+    ],
+    ids=[
+        "cls",
+        "mean+max",
+        "roberta",
+        "relative-pos",
+        "relu",
+        "no-pooling",
+        "no-tokenizer",
+        "no-weights",
+        "bad-json",
+    ],
+)
+def test_folders_it_cannot_reproduce_do_not_qualify(tmp_path, edit):
+    assert lean_model_dir(model_copy(tmp_path, edit)) is None
+
+
+@pytest.mark.parametrize("model", ["all-MiniLM-L6-v2@int8", "BAAI/bge-small-en-v1.5"])
+def test_int8_variant_and_hub_ids_fall_back_to_load_embedder(monkeypatch, model):
+    calls = []
+    monkeypatch.setattr(embedder_module, "load_embedder", lambda m, d: calls.append((m, d)) or "st-embedder")
+    assert load_query_embedder(model, "cpu") == "st-embedder"
+    assert calls == [(model, "cpu")]
+
+
+@pytest.fixture(scope="module")
+def both_embedders():
+    """(lean, sentence-transformers) embedders of the bundled model on the CPU."""
+    return load_query_embedder(device="cpu"), load_embedder(device="cpu")
+
+
+@pytest.mark.slow
+def test_same_name_dim_and_token_counts_as_load_embedder(both_embedders):
+    lean, reference = both_embedders
+    assert type(lean).__name__ == "BertSentenceEncoder"
+    assert (lean.name, lean.dim, lean.max_tokens) == (reference.name, reference.dim, reference.max_tokens)
+    assert lean.name == BUNDLED_MODEL_NAME
+    assert lean.count_tokens_many(TEXTS) == reference.count_tokens_many(TEXTS)
+    assert lean.count_tokens(TEXTS[4]) > 256  # counting does not truncate
+
+
+@pytest.mark.slow
+def test_vectors_match_sentence_transformers_in_mixed_length_batches(both_embedders):
+    lean, reference = both_embedders
+    expected = reference.encode(TEXTS)
+    batched = lean.encode(TEXTS, batch_size=3)  # each batch pads to a different length
+    one_by_one = np.stack([lean.encode([text])[0] for text in TEXTS])
+    assert batched.shape == (len(TEXTS), 384) and batched.dtype == np.float32
+    np.testing.assert_allclose(batched, expected, atol=1e-5)
+    np.testing.assert_allclose(one_by_one, batched, atol=1e-5)  # padding does not change a text's vector
+    np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+    assert lean.encode([]).shape == (0, 384)
+
+
+@pytest.mark.slow
+def test_truncates_at_max_seq_length(both_embedders):
+    lean, _ = both_embedders
+    long_text = TEXTS[4]
+    extended = long_text + " Completely different words about cooking pasta at home." * 20
+    np.testing.assert_allclose(lean.encode([long_text]), lean.encode([extended]), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_loaded_once_per_process(both_embedders):
+    assert load_query_embedder("sentence-transformers/all-MiniLM-L6-v2", "cpu") is both_embedders[0]
+
+
+@pytest.mark.slow
+def test_lean_path_imports_neither_sentence_transformers_nor_transformers():
+    script = (
+        "import sys; from ingest.embedder import load_query_embedder\n"
+        "vector = load_query_embedder(device='cpu').encode(['a query'])\n"
+        "assert vector.shape == (1, 384), vector.shape\n"
+        "print(sorted(m for m in ('sentence_transformers', 'transformers', 'sklearn') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_cls_pooled_copy_falls_back_to_sentence_transformers(tmp_path):
+    pooling = edit_json("1_Pooling/config.json", pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    folder = model_copy(tmp_path, pooling)
+    embedder = load_query_embedder(str(folder), "cpu")
+    assert type(embedder).__name__ == "SentenceEmbedder"
+    assert embedder.name == load_embedder(str(folder), "cpu").name == str(folder.resolve())
+    assert embedder.encode(["a query"]).shape == (1, 384)
