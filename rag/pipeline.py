@@ -201,6 +201,6 @@ def _refuse_empty(retriever, index_dir: str) -> None:
 
 
 def _load_embedder(settings: Settings):
-    from ingest.embedder import load_embedder
+    from ingest.embedder import load_query_embedder
 
-    return load_embedder(settings.embedding_model, settings.device)
+    return load_query_embedder(settings.embedding_model, settings.device)

@@ -59,9 +59,9 @@ class _LazyEncoder:
     def encode(self, texts):
         """Unit-norm vectors for `texts`, from the configured embedding model."""
         if self._embedder is None:
-            from ingest.embedder import load_embedder
+            from ingest.embedder import load_query_embedder
 
-            self._embedder = load_embedder(self.settings.embedding_model, self.settings.device)
+            self._embedder = load_query_embedder(self.settings.embedding_model, self.settings.device)
         return self._embedder.encode(list(texts))
 
 
