@@ -221,8 +221,8 @@ def _header(args) -> list[str]:
         f"## Ingestion throughput ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
         "",
         f"Machine: {os.cpu_count()}-core CPU ({platform.processor() or platform.machine()}), {ram_gib:.0f} GiB RAM, "
-        "no GPU; **shared with five other engineers' jobs while it ran** (load average well above the core count), "
-        f"so absolute rates are low and noisy: best of {args.rounds} rounds per contender, contenders interleaved.",
+        f"no GPU; load average {os.getloadavg()[0]:.1f} when the results were written (above {os.cpu_count()} means "
+        f"other jobs shared the cores); best of {args.rounds} rounds per contender, contenders interleaved.",
         f"Data: first {args.limit} SciFact abstracts (`/work/shared/eval/scifact/corpus.jsonl.gz`), "
         f"bundled all-MiniLM-L6-v2 on CPU, batch size {args.batch_size}, chunks of {args.chunk_tokens} tokens "
         f"with {args.chunk_overlap} overlap. Command: `{' '.join(['python', 'bench/ingest.py'] + sys.argv[1:])}`.",

@@ -32,7 +32,9 @@ class EmptyIndex(RagError):
     """The index exists but holds no chunks."""
 
     def __init__(self, index_dir: str):
-        super().__init__(f"the index at {index_dir} is empty", f"add documents: rag ingest PATH --index {index_dir}")
+        super().__init__(
+            f"the index at {index_dir} is empty", f"add documents: rag ingest PATH --index {index_dir}"
+        )
 
 
 class EmbedderMismatch(RagError):

@@ -130,7 +130,12 @@ def test_minilm_count_tokens_has_no_special_tokens_and_no_truncation(minilm):
 
 @pytest.mark.slow
 def test_minilm_batch_count_agrees_with_single_counts(minilm):
-    texts = ["short", "A longer sentence about diffusion models and their noise schedules.", "扩散模型通过逐步去噪生成图像。", ""]
+    texts = [
+        "short",
+        "A longer sentence about diffusion models and their noise schedules.",
+        "扩散模型通过逐步去噪生成图像。",
+        "",
+    ]
     assert minilm.count_tokens_many(texts) == [minilm.count_tokens(t) for t in texts]
 
 
