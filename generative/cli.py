@@ -1,6 +1,6 @@
 """`genlab`: train, sample and evaluate the GAN, VAE and DDPM on digits; `genlab demo linreg`.
 
-genlab train gan --data mnist:/work/shared/eval/mnist --steps 1500 --out runs/gan-mnist --threads 1
+genlab train gan --data mnist:../shared/eval/mnist --steps 1500 --out runs/gan-mnist --threads 1
 genlab sample runs/gan-mnist --n 64 --out gan.png
 genlab eval runs/gan-mnist --n 10000
 """

@@ -98,7 +98,8 @@ def _find_idx(directory: Path, stem: str) -> Path:
             return candidate
     raise DataError(
         f"missing MNIST file {directory / stem} (or {stem}.gz)",
-        f"put the four official IDX files in {directory}, e.g. from /work/shared/eval/mnist",
+        f"put the four official IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+        f"t10k-labels-idx1-ubyte, gzipped or not) in {directory}, or use --data digits",
     )
 
 

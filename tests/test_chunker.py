@@ -269,7 +269,7 @@ def test_overlap_never_produces_a_chunk_of_repeated_text_only():
     assert [words(ch.text) for ch in chunks] == [120, 190]  # Beta is not repeated alone between them
 
 
-SCIFACT = Path("/work/shared/eval/scifact/corpus.jsonl.gz")
+SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "eval" / "scifact" / "corpus.jsonl.gz"
 
 
 @pytest.mark.slow
