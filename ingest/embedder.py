@@ -258,7 +258,9 @@ def quantize_int8(model):
 def _load_sentence_transformer(source: str, name: str, device: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach the network from a local tool
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # our own progress bar is the one the user should see
     try:
         model = SentenceTransformer(source, device=device)
     except Exception as err:  # noqa: BLE001 - any loader failure means the same thing to the user
