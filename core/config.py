@@ -25,6 +25,8 @@ class Settings:
     # --- ingestion ---
     embedding_model: str = DEFAULT_EMBEDDING_MODEL  # sentence-transformers id or local path
     device: str = "auto"  # auto | cpu | cuda
+    embed_backend: str = "auto"  # auto (ONNX Runtime on CPU when the model allows, else torch) | onnx | torch
+    cache_dir: str = ""  # exported ONNX graphs; empty = $XDG_CACHE_HOME/docqa or ~/.cache/docqa
     batch_size: int = 64
     chunk_tokens: int = 200  # embedder tokens per chunk; MiniLM reads at most 256 (incl. special tokens)
     chunk_overlap: int = 32  # tokens shared by neighbouring chunks

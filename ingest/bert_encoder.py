@@ -56,7 +56,7 @@ def lean_model_dir(folder: str | Path) -> Path | None:
         return None
     from safetensors import safe_open
 
-    with safe_open(str(root / "model.safetensors"), framework="pt") as weights:
+    with safe_open(str(root / "model.safetensors"), framework="np") as weights:
         return root if "embeddings.word_embeddings.weight" in weights.keys() else None  # noqa: SIM118
 
 
@@ -64,24 +64,33 @@ class BertSentenceEncoder:
     """A mean-pooled BERT sentence model behind the `Embedder` protocol; vectors always unit norm."""
 
     def __init__(self, root: Path, name: str, device: str = "cpu"):
-        import torch
-        from safetensors.torch import load_file
         from tokenizers import Tokenizer
 
-        self.name, self.device, self.config = name, device, json.loads((root / "config.json").read_text())
+        self.root, self.name, self.device = root, name, device
+        self.config = json.loads((root / "config.json").read_text())
         st_config = _read_json(root / "sentence_bert_config.json") or {}
         positions = self.config["max_position_embeddings"]
         self.max_tokens = int(min(st_config.get("max_seq_length") or positions, positions))
         self.lowercase = bool(st_config.get("do_lower_case", False))  # ST lowercases before tokenizing
-        weights = load_file(str(root / "model.safetensors"))
-        self.weights = {k: v.to(device, torch.float32) for k, v in weights.items()}
         self.dim = int(self.config["hidden_size"])
+        self._weights = None
         self._counter = Tokenizer.from_file(str(root / "tokenizer.json"))  # untruncated, for count_tokens
         self._counter.no_truncation()
         self._counter.no_padding()
         self._tokenizer = Tokenizer.from_str(self._counter.to_str())
         self._tokenizer.enable_truncation(self.max_tokens)  # (CLS + text + SEP) <= max_seq_length, as in ST
         self._tokenizer.enable_padding(pad_id=int(self.config.get("pad_token_id") or 0))
+
+    @property
+    def weights(self) -> dict:
+        """The BERT tensors in float32 on this encoder's device, read from safetensors on first use."""
+        if self._weights is None:
+            import torch
+            from safetensors.torch import load_file
+
+            loaded = load_file(str(self.root / "model.safetensors"))
+            self._weights = {k: v.to(self.device, torch.float32) for k, v in loaded.items()}
+        return self._weights
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Embed texts longest first in batches, then restore input order; (n, dim) float32 unit norm."""
@@ -100,26 +109,28 @@ class BertSentenceEncoder:
         """`count_tokens` for many texts in one tokenizer call."""
         return [len(e.ids) for e in self._counter.encode_batch(texts, add_special_tokens=False)]
 
-    def _token_tensors(self, texts: list[str]):
-        import torch
-
+    def token_arrays(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, token types, attention mask), each (B, T) int64, padded to the batch's longest text."""
         texts = [t.strip().lower() if self.lowercase else t.strip() for t in texts]
-        encodings = self._tokenizer.encode_batch(texts)  # padded to the batch's longest text
+        encodings = self._tokenizer.encode_batch(texts)
         ids, types, mask = (
-            torch.tensor([getattr(e, field) for e in encodings], device=self.device)  # (B, T)
+            np.array([getattr(e, field) for e in encodings], dtype=np.int64)
             for field in ("ids", "type_ids", "attention_mask")
         )
-        return ids, types, mask.bool()
+        return ids, types, mask
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
-            ids, types, mask = self._token_tensors(texts)  # (B, T) each
-            hidden = self._bert(ids, types, mask)  # (B, T, H)
-            real = mask[..., None].float()  # (B, T, 1)
-            mean = (hidden * real).sum(1) / real.sum(1)  # mean pooling over real tokens, (B, H)
-            return mean.float().cpu().numpy()
+            ids, types, mask = (torch.from_numpy(a).to(self.device) for a in self.token_arrays(texts))
+            return self.pooled(ids, types, mask).float().cpu().numpy()
+
+    def pooled(self, ids, types, mask):
+        """Mean of the final hidden states over real tokens: (B, T) int tensors -> (B, H)."""
+        hidden = self._bert(ids, types, mask.bool())  # (B, T, H)
+        real = mask[..., None].float()  # (B, T, 1)
+        return (hidden * real).sum(1) / real.sum(1)
 
     def _bert(self, ids, types, mask):
         """BERT encoder forward (Devlin et al. 2019, section 3 / Vaswani et al. 2017): (B, T) ids -> (B, T, H)."""

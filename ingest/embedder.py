@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from core.config import DEFAULT_EMBEDDING_MODEL
+from core.config import DEFAULT_EMBEDDING_MODEL, load_settings
 from core.errors import EmbedderMismatch, ModelNotFound, RagError
 
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -221,17 +221,62 @@ def choose_device(device: str = "auto") -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_embedder(model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto") -> SentenceEmbedder:
-    """Load a sentence-transformers model offline-first (CUDA + fp16 when available); cached per process."""
+def load_embedder(
+    model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", backend: str | None = None
+) -> Embedder:
+    """Load an embedding model offline-first; cached per process.
+
+    CUDA runs sentence-transformers in fp16. On the CPU the `auto` backend runs mean-pooled BERT models (the
+    bundled MiniLM among them) in ONNX Runtime with the same vectors, and anything else in sentence-transformers.
+    `backend` defaults to Settings.embed_backend (RAG_EMBED_BACKEND).
+    """
     source, name = resolve_model(model)
     variant = split_variant(model)[1]
     device = _int8_device(device) if variant else choose_device(device)
-    key = (source, device, variant)
+    backend = _backend(backend or load_settings().embed_backend, device, variant)
+    key = (source, device, variant or backend)
     with _CACHE_LOCK:
         if key not in _CACHE:
-            st_model = _load_sentence_transformer(source, name, device)
-            _CACHE[key] = SentenceEmbedder(quantize_int8(st_model) if variant else st_model, name, device)
+            embedder = _onnx_embedder(source, name, strict=backend == "onnx") if backend != "torch" else None
+            if embedder is None:
+                st_model = _load_sentence_transformer(source, name, device)
+                embedder = SentenceEmbedder(quantize_int8(st_model) if variant else st_model, name, device)
+            _CACHE[key] = embedder
         return _CACHE[key]
+
+
+def _backend(requested: str, device: str, variant: str) -> str:
+    """'onnx', 'torch' or 'auto' (try ONNX Runtime, fall back to torch) for this device and variant."""
+    if requested not in {"auto", "onnx", "torch"}:
+        raise RagError(
+            f"unknown embedding backend {requested!r}", "set RAG_EMBED_BACKEND to auto, onnx or torch"
+        )
+    if requested == "onnx" and (device != "cpu" or variant):
+        raise RagError(
+            "the onnx embedding backend runs fp32 models on the CPU only",
+            "use --device cpu without @int8, or set RAG_EMBED_BACKEND=auto",
+        )
+    return requested if device == "cpu" and not variant else "torch"
+
+
+def _onnx_embedder(source: str, name: str, strict: bool):
+    """ONNX Runtime encoder for a qualifying model folder; None (torch it is) when that is impossible and not asked for."""
+    from ingest.bert_encoder import lean_model_dir
+
+    root = lean_model_dir(source) if Path(source).is_dir() else None
+    try:
+        if root is None:
+            raise RagError(f"{name} is not a mean-pooled BERT folder the ONNX export handles", "")
+        from ingest.onnx_encoder import load_onnx_encoder
+
+        return load_onnx_encoder(root, name)
+    except Exception as err:  # noqa: BLE001 - any export or runtime failure leaves the torch path
+        if strict:
+            raise RagError(
+                f"cannot run {name} with ONNX Runtime: {err}",
+                "set RAG_EMBED_BACKEND=torch (or auto), or install onnxruntime, onnx and onnxscript",
+            ) from err
+        return None
 
 
 def _int8_device(device: str) -> str:
@@ -278,17 +323,33 @@ _QUERY_CACHE: dict[tuple[str, str], Embedder] = {}
 
 
 def load_query_embedder(model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto") -> Embedder:
-    """A fast-starting embedder with load_embedder's name and vectors: plain torch for mean-pooled BERT folders."""
+    """A fast-starting embedder with load_embedder's name and vectors, for short query texts.
+
+    Mean-pooled BERT folders run in ONNX Runtime when `rag ingest` has already exported the graph (no torch
+    import at all; one query is a few milliseconds on any CPU), else in plain torch without transformers.
+    """
     source, name = resolve_model(model)
-    from ingest.bert_encoder import lean_model_dir  # imports no transformers
+    from ingest.bert_encoder import lean_model_dir  # imports neither torch nor transformers
 
     root = None if split_variant(model)[1] or not Path(source).is_dir() else lean_model_dir(source)
     if root is None:
         return load_embedder(model, device)
-    device = choose_device(device)
     with _CACHE_LOCK:
         if (source, device) not in _QUERY_CACHE:
-            from ingest.bert_encoder import BertSentenceEncoder
-
-            _QUERY_CACHE[(source, device)] = BertSentenceEncoder(root, name, device)
+            _QUERY_CACHE[(source, device)] = _fast_query_encoder(root, name, device)
         return _QUERY_CACHE[(source, device)]
+
+
+def _fast_query_encoder(root: Path, name: str, device: str) -> Embedder:
+    if device != "cuda" and load_settings().embed_backend != "torch":
+        try:
+            from ingest.onnx_encoder import cached_onnx_encoder
+
+            encoder = cached_onnx_encoder(root, name)
+            if encoder is not None:
+                return encoder
+        except Exception:  # noqa: BLE001 - a broken cache entry or runtime: plain torch still works
+            pass
+    from ingest.bert_encoder import BertSentenceEncoder
+
+    return BertSentenceEncoder(root, name, choose_device(device))

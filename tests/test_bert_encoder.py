@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,8 +13,9 @@ import numpy as np
 import pytest
 
 import ingest.embedder as embedder_module
-from ingest.bert_encoder import lean_model_dir
+from ingest.bert_encoder import BertSentenceEncoder, lean_model_dir
 from ingest.embedder import BUNDLED_MODEL_NAME, bundled_model_path, load_embedder, load_query_embedder
+from ingest.onnx_encoder import load_onnx_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = [
@@ -104,15 +106,21 @@ def test_int8_variant_and_hub_ids_fall_back_to_load_embedder(monkeypatch, model)
 
 
 @pytest.fixture(scope="module")
-def both_embedders():
-    """(lean, sentence-transformers) embedders of the bundled model on the CPU."""
-    return load_query_embedder(device="cpu"), load_embedder(device="cpu")
+def encoders():
+    """The bundled model three ways on the CPU: plain torch, ONNX Runtime, sentence-transformers (reference)."""
+    root = lean_model_dir(bundled_model_path())
+    return {
+        "torch": BertSentenceEncoder(root, BUNDLED_MODEL_NAME, "cpu"),
+        "onnx": load_onnx_encoder(root, BUNDLED_MODEL_NAME),
+        "reference": load_embedder(device="cpu", backend="torch"),
+    }
 
 
 @pytest.mark.slow
-def test_same_name_dim_and_token_counts_as_load_embedder(both_embedders):
-    lean, reference = both_embedders
-    assert type(lean).__name__ == "BertSentenceEncoder"
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_same_name_dim_and_token_counts_as_sentence_transformers(encoders, runtime):
+    lean, reference = encoders[runtime], encoders["reference"]
+    assert type(reference).__name__ == "SentenceEmbedder"
     assert (lean.name, lean.dim, lean.max_tokens) == (reference.name, reference.dim, reference.max_tokens)
     assert lean.name == BUNDLED_MODEL_NAME
     assert lean.count_tokens_many(TEXTS) == reference.count_tokens_many(TEXTS)
@@ -120,9 +128,10 @@ def test_same_name_dim_and_token_counts_as_load_embedder(both_embedders):
 
 
 @pytest.mark.slow
-def test_vectors_match_sentence_transformers_in_mixed_length_batches(both_embedders):
-    lean, reference = both_embedders
-    expected = reference.encode(TEXTS)
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_vectors_match_sentence_transformers_in_mixed_length_batches(encoders, runtime):
+    lean = encoders[runtime]
+    expected = encoders["reference"].encode(TEXTS)
     batched = lean.encode(TEXTS, batch_size=3)  # each batch pads to a different length
     one_by_one = np.stack([lean.encode([text])[0] for text in TEXTS])
     assert batched.shape == (len(TEXTS), 384) and batched.dtype == np.float32
@@ -133,31 +142,48 @@ def test_vectors_match_sentence_transformers_in_mixed_length_batches(both_embedd
 
 
 @pytest.mark.slow
-def test_truncates_at_max_seq_length(both_embedders):
-    lean, _ = both_embedders
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_truncates_at_max_seq_length(encoders, runtime):
+    lean = encoders[runtime]
     long_text = TEXTS[4]
     extended = long_text + " Completely different words about cooking pasta at home." * 20
     np.testing.assert_allclose(lean.encode([long_text]), lean.encode([extended]), atol=1e-6)
 
 
 @pytest.mark.slow
-def test_loaded_once_per_process(both_embedders):
-    assert load_query_embedder("sentence-transformers/all-MiniLM-L6-v2", "cpu") is both_embedders[0]
+def test_loaded_once_per_process():
+    first = load_query_embedder("all-MiniLM-L6-v2", "cpu")
+    assert load_query_embedder("sentence-transformers/all-MiniLM-L6-v2", "cpu") is first
+
+
+def query_encoder_in_fresh_process(cache_dir: Path) -> list:
+    """[encoder class, heavy modules imported] after one query embedding in a new interpreter."""
+    script = (
+        "import json, sys; from ingest.embedder import load_query_embedder\n"
+        "encoder = load_query_embedder(device='cpu')\n"
+        "assert encoder.encode(['a query']).shape == (1, 384)\n"
+        "heavy = ('sentence_transformers', 'transformers', 'sklearn', 'torch')\n"
+        "print(json.dumps([type(encoder).__name__, sorted(m for m in heavy if m in sys.modules)]))\n"
+    )
+    env = {**os.environ, "RAG_CACHE_DIR": str(cache_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 @pytest.mark.slow
-def test_lean_path_imports_neither_sentence_transformers_nor_transformers():
-    script = (
-        "import sys; from ingest.embedder import load_query_embedder\n"
-        "vector = load_query_embedder(device='cpu').encode(['a query'])\n"
-        "assert vector.shape == (1, 384), vector.shape\n"
-        "print(sorted(m for m in ('sentence_transformers', 'transformers', 'sklearn') if m in sys.modules))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+def test_lean_path_imports_neither_sentence_transformers_nor_transformers(tmp_path):
+    encoder, heavy = query_encoder_in_fresh_process(tmp_path / "empty-cache")  # no ONNX export yet: torch
+    assert encoder == "BertSentenceEncoder"
+    assert heavy == ["torch"]
 
 
 @pytest.mark.slow

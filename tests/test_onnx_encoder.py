@@ -1,0 +1,115 @@
+"""ONNX Runtime embedding backend: chosen on the CPU, exported once per weights, falls back or fails clearly."""
+
+from __future__ import annotations
+
+import pytest
+
+import ingest.embedder as embedder_module
+import ingest.onnx_encoder as onnx_module
+from core.errors import RagError
+from ingest.bert_encoder import lean_model_dir
+from ingest.embedder import BUNDLED_MODEL_NAME, bundled_model_path, load_embedder
+from tests.test_bert_encoder import TEXTS, edit_json, model_copy, query_encoder_in_fresh_process
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """An empty export cache and an empty embedder cache, so each test sees a first load."""
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(embedder_module, "_CACHE", {})
+    return tmp_path / "cache"
+
+
+def test_backend_choice_follows_device_and_variant():
+    choose = embedder_module._backend
+    assert choose("auto", "cpu", "") == "auto"
+    assert choose("auto", "cuda", "") == "torch"  # fp16 sentence-transformers on GPUs
+    assert choose("auto", "cpu", "int8") == "torch"
+    assert choose("torch", "cpu", "") == "torch"
+    assert choose("onnx", "cpu", "") == "onnx"
+
+
+@pytest.mark.parametrize(
+    ("backend", "device", "variant", "message"),
+    [
+        ("tensorrt", "cpu", "", "unknown embedding backend"),
+        ("onnx", "cuda", "", "CPU only"),
+        ("onnx", "cpu", "int8", "CPU only"),
+    ],
+)
+def test_impossible_backend_requests_are_refused(backend, device, variant, message):
+    with pytest.raises(RagError, match=message) as err:
+        embedder_module._backend(backend, device, variant)
+    assert "RAG_EMBED_BACKEND" in str(err.value)
+
+
+def test_cache_folder_comes_from_settings_then_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "exports"))
+    assert onnx_module.cache_root() == tmp_path / "exports"
+    monkeypatch.delenv("RAG_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert onnx_module.cache_root() == tmp_path / "xdg" / "docqa"
+
+
+@pytest.mark.slow
+def test_environment_can_keep_embedding_in_torch(fresh_cache, monkeypatch):
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "torch")
+    assert type(load_embedder(device="cpu")).__name__ == "SentenceEmbedder"
+    assert not fresh_cache.exists()  # nothing exported
+
+
+@pytest.mark.slow
+def test_cpu_default_exports_once_and_reuses_the_graph(fresh_cache, monkeypatch):
+    embedder = load_embedder(device="cpu")
+    assert type(embedder).__name__ == "OnnxSentenceEncoder"
+    assert embedder.name == BUNDLED_MODEL_NAME  # same vectors, so the same model to an index
+    graph = embedder.graph
+    assert graph.is_file() and graph.parent.parent == fresh_cache / "onnx"
+    assert not list(graph.parent.glob(".export-*"))  # the temporary file was renamed into place
+
+    monkeypatch.setattr(embedder_module, "_CACHE", {})
+    monkeypatch.setattr(onnx_module, "export_onnx", lambda *a: pytest.fail("exported twice"))
+    again = load_embedder(device="cpu")
+    assert again is not embedder and again.graph == graph
+    reference = load_embedder(device="cpu", backend="torch")
+    assert type(reference).__name__ == "SentenceEmbedder"
+    assert float((again.encode(TEXTS) * reference.encode(TEXTS)).sum(1).min()) > 0.99999
+
+
+def test_cache_key_changes_with_the_weights_config(tmp_path):
+    original = lean_model_dir(bundled_model_path())
+    edited = model_copy(tmp_path, edit_json("config.json", layer_norm_eps=1e-6))
+    assert onnx_module.weights_digest(original) != onnx_module.weights_digest(edited)
+    assert onnx_module.weights_digest(original) == onnx_module.weights_digest(model_copy(tmp_path / "again"))
+
+
+@pytest.mark.slow
+def test_export_failure_falls_back_to_torch_unless_onnx_was_asked_for(fresh_cache, monkeypatch):
+    def broken_export(encoder, target):
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(onnx_module, "export_onnx", broken_export)
+    assert type(load_embedder(device="cpu")).__name__ == "SentenceEmbedder"
+    with pytest.raises(RagError, match="exporter exploded") as err:
+        load_embedder(device="cpu", backend="onnx")
+    assert "RAG_EMBED_BACKEND=torch" in str(err.value)
+    assert not (fresh_cache / "onnx").exists() or not list((fresh_cache / "onnx").rglob("*.onnx"))
+
+
+@pytest.mark.slow
+def test_models_the_export_cannot_handle_use_sentence_transformers(fresh_cache, tmp_path):
+    cls_pooled = model_copy(
+        tmp_path,
+        edit_json("1_Pooling/config.json", pooling_mode_mean_tokens=False, pooling_mode_cls_token=True),
+    )
+    assert type(load_embedder(str(cls_pooled), "cpu")).__name__ == "SentenceEmbedder"
+    with pytest.raises(RagError, match="not a mean-pooled BERT"):
+        load_embedder(str(cls_pooled), "cpu", backend="onnx")
+
+
+@pytest.mark.slow
+def test_query_path_uses_the_exported_graph_without_importing_torch(fresh_cache):
+    load_embedder(device="cpu")  # exports into fresh_cache
+    encoder, heavy = query_encoder_in_fresh_process(fresh_cache)
+    assert encoder == "OnnxSentenceEncoder"
+    assert heavy == []
