@@ -6,13 +6,16 @@ Every contender runs in its own child process (same texts, same bundled all-Mini
 model loading timed apart), so peak RSS compares like with like. Contenders:
   raw_abstracts  SentenceTransformer.encode on the abstracts as loaded (truncated at 256 tokens by the model)
   raw_chunks     SentenceTransformer.encode on exactly the passages our chunker makes (the embedding work we do)
-  rag_ingest     ingest_paths on a .jsonl of the abstracts: load + chunk + embed + SQLite/FAISS store
+  rag_ingest     ingest_paths on a .jsonl of the abstracts: load + chunk + embed + SQLite/FAISS store, with the
+                 default CPU backend (ONNX Runtime)
+  rag_ingest_torch  rag_ingest with RAG_EMBED_BACKEND=torch (sentence-transformers, as before the ONNX backend)
   rag_ingest_long  rag_ingest with the longest chunks MiniLM reads (254 tokens) and no overlap
   langchain      RecursiveCharacterTextSplitter (same 200/32 token budget) + HuggingFaceEmbeddings +
                  FAISS.from_documents
+  onnx_chunks    our ONNX Runtime encoder alone on the same passages as raw_chunks
   int8_chunks    raw_chunks with the opt-in `all-MiniLM-L6-v2@int8` variant (dynamic int8 Linear layers)
-A quality child compares fp32 and int8 embeddings: cosine agreement and Recall@10 on SciFact queries whose
-relevant abstracts are inside the subset.
+A quality child compares torch fp32 embeddings with ONNX Runtime and int8 ones: cosine agreement and Recall@10 on
+SciFact queries whose relevant abstracts are inside the subset.
 """
 
 from __future__ import annotations
@@ -33,8 +36,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 EVAL = Path(os.environ.get("RAG_EVAL_DIR", REPO.parent / "shared" / "eval")) / "scifact"
-CONTENDERS = ("raw_abstracts", "raw_chunks", "rag_ingest", "rag_ingest_long", "langchain", "int8_chunks")
-SAME_CHUNKS = {"raw_chunks", "rag_ingest", "int8_chunks"}  # embed exactly the passages raw_chunks embeds
+CONTENDERS = (
+    "raw_abstracts",
+    "raw_chunks",
+    "rag_ingest",
+    "rag_ingest_torch",
+    "rag_ingest_long",
+    "langchain",
+    "onnx_chunks",
+    "int8_chunks",
+)
+SAME_CHUNKS = {"raw_chunks", "rag_ingest", "rag_ingest_torch", "onnx_chunks", "int8_chunks"}
+ONNX_DEFAULT = {
+    "rag_ingest",
+    "rag_ingest_long",
+    "onnx_chunks",
+}  # run with the shipped CPU default backend  # embed exactly the passages raw_chunks embeds
 
 
 def read_corpus(limit: int) -> list[dict]:
@@ -82,21 +99,28 @@ def run_child(name: str, jsonl: Path, batch: int, chunk_tokens: int, overlap: in
     from ingest.embedder import bundled_model_path, load_embedder
 
     started = time.perf_counter()
-    embedder = load_embedder("all-MiniLM-L6-v2", device="cpu")
+    backend = (
+        "auto" if name in ONNX_DEFAULT else "torch"
+    )  # auto = ONNX Runtime here (first run exports, once)
+    embedder = load_embedder("all-MiniLM-L6-v2", device="cpu", backend=backend)
     load_s = time.perf_counter() - started
     n_passages = len(loaded_texts(jsonl))
     chunks = None
-    if name in ("raw_abstracts", "raw_chunks", "int8_chunks"):
+    if name in ("raw_abstracts", "raw_chunks", "int8_chunks", "onnx_chunks"):
         texts = (
             loaded_texts(jsonl)
             if name == "raw_abstracts"
             else our_chunks(jsonl, embedder, chunk_tokens, overlap)
         )
-        model = (int8_embedder(embedder) if name == "int8_chunks" else embedder).model
         started = time.perf_counter()
-        model.encode(texts, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True)
+        if name == "onnx_chunks":
+            embedder.encode(texts, batch_size=batch)
+        else:
+            model = (int8_embedder(embedder) if name == "int8_chunks" else embedder).model
+            started = time.perf_counter()  # after the int8 conversion
+            model.encode(texts, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True)
         chunks = len(texts)
-    elif name in ("rag_ingest", "rag_ingest_long"):
+    elif name in ("rag_ingest", "rag_ingest_torch", "rag_ingest_long"):
         from core.config import load_settings
         from ingest.pipeline import ingest_paths
 
@@ -107,7 +131,7 @@ def run_child(name: str, jsonl: Path, batch: int, chunk_tokens: int, overlap: in
         if name == "rag_ingest_long":
             settings = settings.with_overrides(chunk_tokens=embedder.max_tokens - 2, chunk_overlap=0)
         started = time.perf_counter()
-        chunks = ingest_paths([jsonl], settings, embedder=embedder).chunks_embedded
+        chunks = ingest_paths([jsonl], settings, embedder=embedder).chunks_embedded  # embedder: backend above
     elif name == "langchain":
         chunks, started = run_langchain(
             jsonl, str(bundled_model_path()), batch, chunk_tokens, overlap, embedder
@@ -137,7 +161,9 @@ def run_langchain(jsonl: Path, model_dir: str, batch: int, chunk_tokens: int, ov
         encode_kwargs={"batch_size": batch, "normalize_embeddings": True},
     )
     splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-        embedder.model.tokenizer, chunk_size=chunk_tokens, chunk_overlap=overlap
+        embedder.model.tokenizer,  # the torch sentence-transformers model: langchain runs under backend torch
+        chunk_size=chunk_tokens,
+        chunk_overlap=overlap,
     )
     started = time.perf_counter()
     docs = splitter.split_documents([Document(page_content=t) for t in texts])
@@ -146,20 +172,24 @@ def run_langchain(jsonl: Path, model_dir: str, batch: int, chunk_tokens: int, ov
 
 
 def run_quality(jsonl: Path, batch: int) -> dict:
-    """fp32 vs int8: embedding agreement and Recall@10 on queries answerable inside the subset."""
+    """torch fp32 vs ONNX Runtime vs int8: embedding agreement and Recall@10 on queries answerable in the subset."""
     import numpy as np
 
     from ingest.embedder import load_embedder
     from ingest.loaders import load_file
 
-    fp32 = load_embedder("all-MiniLM-L6-v2", device="cpu")
-    int8 = int8_embedder(fp32)
+    fp32 = load_embedder("all-MiniLM-L6-v2", device="cpu", backend="torch")
+    variants = {
+        "fp32": fp32,
+        "onnx": load_embedder("all-MiniLM-L6-v2", device="cpu"),
+        "int8": int8_embedder(fp32),
+    }
     docs = load_file(jsonl, 1000)
     ids = [d.record_id for d in docs]
     queries, relevant = answerable_queries(set(ids))
     out = {"name": "quality", "queries": len(queries)}
     vecs = {}
-    for tag, emb in (("fp32", fp32), ("int8", int8)):
+    for tag, emb in variants.items():
         corpus = emb.encode([d.pages[0].text for d in docs], batch_size=batch)
         qv = emb.encode([q for _, q in queries], batch_size=batch)
         top = np.argsort(-(qv @ corpus.T), axis=1)[:, :10]
@@ -169,8 +199,9 @@ def run_quality(jsonl: Path, batch: int) -> dict:
         ]
         out[f"recall10_{tag}"] = float(np.mean(hits))
         vecs[tag] = corpus
-    agreement = np.sum(vecs["fp32"] * vecs["int8"], axis=1)
-    out.update(cos_mean=float(agreement.mean()), cos_min=float(agreement.min()))
+    for tag in ("onnx", "int8"):
+        agreement = np.sum(vecs["fp32"] * vecs[tag], axis=1)
+        out.update({f"cos_mean_{tag}": float(agreement.mean()), f"cos_min_{tag}": float(agreement.min())})
     return out
 
 
@@ -260,9 +291,11 @@ def markdown(best: dict[str, dict], quality: dict | None, args, all_runs: list[d
     if quality:
         lines += [
             "",
-            f"int8 dynamic quantisation vs fp32 on the same {args.limit} abstracts: cosine agreement mean "
-            f"{quality['cos_mean']:.3f} (min {quality['cos_min']:.3f}); Recall@10 on {quality['queries']} SciFact "
-            f"queries answerable in the subset: fp32 {quality['recall10_fp32']:.3f}, int8 {quality['recall10_int8']:.3f}.",
+            f"Embedding agreement with torch fp32 on the same {args.limit} abstracts (cosine mean / min): ONNX Runtime "
+            f"{quality['cos_mean_onnx']:.6f} / {quality['cos_min_onnx']:.6f}, int8 {quality['cos_mean_int8']:.3f} / "
+            f"{quality['cos_min_int8']:.3f}. Recall@10 on {quality['queries']} SciFact queries answerable in the "
+            f"subset: torch fp32 {quality['recall10_fp32']:.3f}, ONNX Runtime {quality['recall10_onnx']:.3f}, "
+            f"int8 {quality['recall10_int8']:.3f}.",
         ]
     return "\n".join(lines) + "\n"
 
