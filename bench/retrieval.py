@@ -187,9 +187,10 @@ def latency(retriever: Retriever, queries: list[str]) -> None:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)\n"
     )
     print(
-        f"- end to end incl. query embedding (torch on one thread, as the retriever runs it): {percentiles(cold)}"
+        f"- end to end incl. query embedding ({type(embedder.inner).__name__} on one thread, as the retriever "
+        f"runs it): {percentiles(cold)}"
     )
-    print(f"- query embedding alone, torch's default thread count, for comparison: {percentiles(embed)}")
+    print(f"- query embedding alone, outside the retriever, for comparison: {percentiles(embed)}")
     print(f"- retrieval + fusion + chunk fetch (query vector cached): {percentiles(warm)}")
     print(f"- raw store.search (FAISS, default OpenMP threads) + BM25 scoring: {percentiles(floor_default)}")
     print(
@@ -206,9 +207,12 @@ def main() -> None:
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--skip-scifact", action="store_true", help="only our paraphrase corpus")
     args = parser.parse_args()
-    from ingest.embedder import load_embedder
+    from ingest.embedder import load_query_embedder
 
-    embedder = QueryCache(load_embedder(load_settings().embedding_model, "auto"))
+    settings = load_settings()
+    embedder = QueryCache(
+        load_query_embedder(settings.embedding_model, settings.device)
+    )  # as `rag ask` embeds
     print(
         f"# retrieval benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} CPUs\n",

@@ -345,7 +345,7 @@ def _fast_query_encoder(root: Path, name: str, device: str) -> Embedder:
         try:
             from ingest.onnx_encoder import cached_onnx_encoder
 
-            encoder = cached_onnx_encoder(root, name)
+            encoder = cached_onnx_encoder(root, name, threads=1)  # one short query: threads only wait
             if encoder is not None:
                 return encoder
         except Exception:  # noqa: BLE001 - a broken cache entry or runtime: plain torch still works

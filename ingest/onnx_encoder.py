@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import os
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -105,11 +106,12 @@ def _quiet_logger(name: str):
 class OnnxSentenceEncoder(BertSentenceEncoder):
     """`BertSentenceEncoder` whose forward pass runs in an ONNX Runtime CPU session."""
 
-    def __init__(self, root: Path, name: str, graph: Path):
+    def __init__(self, root: Path, name: str, graph: Path, threads: int = 0):
         super().__init__(root, name, "cpu")
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: ONNX Runtime's default, one per physical core
         options.log_severity_level = 3  # errors only
         options.enable_mem_pattern = False  # shapes change every batch; planned buffers only add memory
         self.graph = graph
@@ -124,15 +126,16 @@ class OnnxSentenceEncoder(BertSentenceEncoder):
         return self._session.run(None, feeds)[0]  # (B, H) mean-pooled, normalised by encode()
 
 
-def cached_onnx_encoder(root: Path, name: str) -> OnnxSentenceEncoder | None:
+def cached_onnx_encoder(root: Path, name: str, threads: int = 0) -> OnnxSentenceEncoder | None:
     """The encoder when its exported graph is already cached (no torch import at all), else None."""
     graph = exported_path(root)
-    return OnnxSentenceEncoder(root, name, graph) if graph.is_file() else None
+    return OnnxSentenceEncoder(root, name, graph, threads) if graph.is_file() else None
 
 
 def load_onnx_encoder(root: Path, name: str) -> OnnxSentenceEncoder:
     """The ONNX Runtime encoder, exporting the graph first when it is not cached yet (a few seconds, once)."""
     graph = exported_path(root)
     if not graph.is_file():
+        print(f"preparing {name} for ONNX Runtime (once per model, a few seconds): {graph}", file=sys.stderr)
         export_onnx(BertSentenceEncoder(root, name, "cpu"), graph)
     return OnnxSentenceEncoder(root, name, graph)

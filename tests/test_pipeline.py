@@ -161,7 +161,9 @@ def test_progress_reports_every_file(corpus, settings):
     assert seen[-1].files_done == seen[-1].files_total == 3
     assert [p.files_done for p in seen] == sorted(p.files_done for p in seen)
     assert seen[-1].chunks_done > 0
-    assert seen[0].chunks_done == 0  # reported as embedding starts, so the CLI's rate counts embedding time only
+    assert (
+        seen[0].chunks_done == 0
+    )  # reported as embedding starts, so the CLI's rate counts embedding time only
 
 
 def test_collection_is_stored(corpus, settings):
