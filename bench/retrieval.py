@@ -38,6 +38,7 @@ GRID = {
     "COVERAGE_FLOOR": [0.0, 0.1, 0.2],
 }
 LATENCY_QUERIES = 100
+BM25_GRID = {"K1": [0.9, 1.2, 1.5, 2.0], "B": [0.4, 0.6, 0.75, 0.9]}
 
 
 def open_dataset(root: Path, embedder) -> tuple[Retriever, dict[str, str]]:
@@ -206,6 +207,9 @@ def main() -> None:
     parser.add_argument("--no-tune", action="store_true")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--skip-scifact", action="store_true", help="only our paraphrase corpus")
+    parser.add_argument(
+        "--bm25-grid", metavar="SPLIT", help="only the BM25 k1/b grid on SciFact SPLIT (e.g. train)"
+    )
     args = parser.parse_args()
     from ingest.embedder import load_query_embedder
 
@@ -218,6 +222,9 @@ def main() -> None:
         f"{os.cpu_count()} CPUs\n",
         flush=True,
     )
+    if args.bm25_grid:
+        bm25_grid(args.scifact, args.bm25_grid, embedder)
+        return
     if not args.skip_scifact:
         scifact_part(args, embedder)
     pydoc, pd_records = open_dataset(PYDOC, embedder)
@@ -244,6 +251,38 @@ def scifact_part(args, embedder) -> None:
             )
     if not args.no_latency:
         latency(scifact, list(load_beir(args.scifact, "test").queries.values())[:LATENCY_QUERIES])
+
+
+def bm25_grid(root: Path, split: str, embedder) -> None:
+    """nDCG@10 of BM25 alone and of the default fusion for each BM25 (k1, b); the index's BM25 is rebuilt per point."""
+    from rag import bm25
+
+    dataset, saved = load_beir(root, split), (bm25.K1, bm25.B)
+    settings = load_settings()
+    index_dir = eval_index_dir(load_beir(root, "test"), settings, REPO_ROOT / "data" / "indexes")
+    settings = settings.with_overrides(index_dir=str(index_dir))
+    embedder.encode(list(dataset.queries.values()))
+    print(
+        f"**BM25 k1/b grid, {root.name} {split}** (nDCG@10)\n\n| k1 | b | bm25 | adaptive (default) |\n|---|---|---|---|"
+    )
+    try:
+        for bm25.K1, bm25.B in itertools.product(*BM25_GRID.values()):
+            retriever = open_retriever(
+                settings, embedder=embedder
+            )  # a changed k1/b rebuilds the keyword index
+            records = {c.chunk_id: c.record_id for c in retriever.store.iter_chunks()}
+            cands = collect(retriever, dataset.queries)
+            bm25_only, fused = (
+                score_method(METHODS[name], cands, dataset.qrels, records)["ndcg@10"]
+                for name in ("bm25", "adaptive (default)")
+            )
+            print(f"| {bm25.K1} | {bm25.B} | {bm25_only:.4f} | {fused:.4f} |", flush=True)
+    finally:
+        bm25.K1, bm25.B = saved
+        open_retriever(
+            settings, embedder=embedder
+        ).keyword_index()  # leave the shipped setting's build behind
+    print()
 
 
 def _with(params, c):
