@@ -11,6 +11,7 @@ dynamically quantised Linear layers; it is recorded under its own name because i
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -263,22 +264,26 @@ def _backend(requested: str, device: str, variant: str) -> str:
 
 
 def _onnx_embedder(source: str, name: str, strict: bool):
-    """ONNX Runtime encoder for a qualifying model folder; None (torch it is) when that is impossible and not asked for."""
+    """ONNX Runtime encoder for a qualifying model folder; None (sentence-transformers it is) when not possible."""
     from ingest.bert_encoder import lean_model_dir
 
     root = lean_model_dir(source) if Path(source).is_dir() else None
+    if root is None:
+        if strict:
+            raise RagError(
+                f"{name} is not a mean-pooled BERT folder, which is what the ONNX export handles",
+                "set RAG_EMBED_BACKEND=torch (or auto) for this model",
+            )
+        return None
     try:
-        if root is None:
-            raise RagError(f"{name} is not a mean-pooled BERT folder the ONNX export handles", "")
         from ingest.onnx_encoder import load_onnx_encoder
 
         return load_onnx_encoder(root, name)
     except Exception as err:  # noqa: BLE001 - any export or runtime failure leaves the torch path
+        hint = "set RAG_EMBED_BACKEND=torch (or auto), or install onnxruntime, onnx and onnxscript"
         if strict:
-            raise RagError(
-                f"cannot run {name} with ONNX Runtime: {err}",
-                "set RAG_EMBED_BACKEND=torch (or auto), or install onnxruntime, onnx and onnxscript",
-            ) from err
+            raise RagError(f"cannot run {name} with ONNX Runtime: {err}", hint) from err
+        print(f"ONNX Runtime unavailable for {name} ({err}); embedding with PyTorch instead", file=sys.stderr)
         return None
 
 

@@ -252,9 +252,7 @@ class _Ingest:
         out = np.empty((len(texts), self.embedder.dim), dtype=np.float32)
         order = length_order(texts)
         slab = 8 * self.settings.batch_size
-        self._report_embedding(
-            current_path
-        )  # before the first slab: the shown rate counts embedding time only
+        self._report_embedding(current_path)  # before the first slab: the rate shown counts embedding only
         for at in range(0, len(texts), slab):
             idx = order[at : at + slab]
             out[idx] = self.embedder.encode([texts[i] for i in idx], batch_size=self.settings.batch_size)
@@ -263,10 +261,8 @@ class _Ingest:
         return out
 
     def _report_embedding(self, current_path: str) -> None:
-        files_done = len(self.report.files)
-        self.on_progress(
-            IngestProgress(files_done, self.files_total, current_path, self.report.chunks_embedded)
-        )
+        done = len(self.report.files)
+        self.on_progress(IngestProgress(done, self.files_total, current_path, self.report.chunks_embedded))
 
 
 def check_chunk_budget(settings: Settings, embedder: Embedder) -> None:

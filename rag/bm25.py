@@ -19,10 +19,8 @@ import numpy as np
 from core.errors import CorruptIndex
 from rag.tokenize import TOKENIZER_VERSION, tokenize
 
-K1, B = (
-    1.2,
-    0.75,
-)  # Robertson & Zaragoza 2009 defaults; kept after `bench/retrieval.py --bm25-grid train` (docs/bench/retrieval.md)
+# Robertson & Zaragoza 2009 defaults, kept after `bench/retrieval.py --bm25-grid train` (docs/bench/retrieval.md)
+K1, B = 1.2, 0.75
 POINTER = "current.json"
 
 

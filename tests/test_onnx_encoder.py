@@ -84,12 +84,13 @@ def test_cache_key_changes_with_the_weights_config(tmp_path):
 
 
 @pytest.mark.slow
-def test_export_failure_falls_back_to_torch_unless_onnx_was_asked_for(fresh_cache, monkeypatch):
+def test_export_failure_falls_back_to_torch_unless_onnx_was_asked_for(fresh_cache, monkeypatch, capsys):
     def broken_export(encoder, target):
         raise RuntimeError("exporter exploded")
 
     monkeypatch.setattr(onnx_module, "export_onnx", broken_export)
     assert type(load_embedder(device="cpu")).__name__ == "SentenceEmbedder"
+    assert "exporter exploded" in capsys.readouterr().err  # the slower fallback is said, with its reason
     with pytest.raises(RagError, match="exporter exploded") as err:
         load_embedder(device="cpu", backend="onnx")
     assert "RAG_EMBED_BACKEND=torch" in str(err.value)
