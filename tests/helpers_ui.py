@@ -120,17 +120,20 @@ def fake_backend(
 
 
 def build_app_index(tmp_path: Path) -> Path:
-    """A small real index (fake embedder) over two files that exist on disk, so they can be downloaded."""
+    """A small real index (fake embedder) over two files that exist on disk, so they can be downloaded.
+
+    Each file holds its passages joined by newlines, the bytes build_index records the hash of.
+    """
     docs = tmp_path / "docs"
     docs.mkdir()
     solar, tea = docs / "solar.txt", docs / "tea.md"
-    solar.write_text("Solar panels convert sunlight into electricity. Hot cells lose efficiency.")
-    tea.write_text("Green tea is steamed soon after picking.")
-    index = tmp_path / "index"
     passages = {
         str(solar): ["Solar panels convert sunlight into electricity.", "Hot cells lose efficiency."],
         str(tea): ["Green tea is steamed soon after picking."],
     }
+    for path, texts in passages.items():
+        Path(path).write_bytes("\n".join(texts).encode())
+    index = tmp_path / "index"
     build_index(index, passages).close()
     return index
 

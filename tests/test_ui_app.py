@@ -6,6 +6,8 @@ ui/backend.py); the index is a real IndexStore built with the fake embedder.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -44,7 +46,7 @@ def test_chat_streams_answer_with_markers_and_flags_unsupported(index_dir):
 
 def test_sources_show_file_page_score_and_highlight(index_dir):
     at = ask(start(FakeEngine([solar_answer()])), "How do solar panels work?")
-    labels = [e.label for e in at.expander]
+    labels = [e.label.replace("\\", "") for e in at.expander]  # labels are Markdown-escaped
     assert labels[0] == "[1] solar.txt · p. 2 · score 0.83"
     assert labels[1].startswith("[2] tea.md · score 0.41")
     assert "<mark" in html_text(at) and "Solar panels convert sunlight into electricity.</mark>" in html_text(
@@ -55,7 +57,7 @@ def test_sources_show_file_page_score_and_highlight(index_dir):
 def test_download_only_for_files_in_the_index(index_dir, tmp_path):
     indexed = str(tmp_path / "docs" / "solar.txt")
     at = ask(start(FakeEngine([solar_answer(path=indexed)])), "How do solar panels work?")
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.label.replace("\\", "") for b in at.get("download_button")]
     assert labels == ["Download solar.txt"]  # tea.md's source path is not in the index
 
 
@@ -99,26 +101,34 @@ def test_missing_index_shows_first_run_page(tmp_path, monkeypatch):
     assert len(at.chat_input) == 0
 
 
-def test_settings_sidebar_reaches_the_engine(index_dir):
+def test_settings_sidebar_reaches_the_engine(index_dir, monkeypatch):
+    monkeypatch.setenv("RAG_GENERATOR", "openai:http://localhost:8080/v1#qwen")  # the operator's choice
     engine = FakeEngine([solar_answer()])
     at = start(engine)
-    at.selectbox(key="gen_kind").set_value("openai").run()
-    at.text_input(key="gen_url").input("http://localhost:8080/v1")
-    at.text_input(key="gen_api_model").input("qwen")
+    at.selectbox(key="generator").set_value("extractive").run()  # a session may pick among configured ones
     at.slider(key="top_k").set_value(8)
     at.selectbox(key="retrieval_mode").set_value("bm25")
     ask(at, "How do solar panels work?")
     settings = at.session_state["rag_backend"].make_engine.seen[-1]
-    assert settings.generator == "openai:http://localhost:8080/v1#qwen"
+    assert settings.generator == "extractive"
     assert (settings.top_k, settings.retrieval_mode, settings.index_dir) == (8, "bm25", str(index_dir))
-
-
-def test_incomplete_generator_choice_stays_extractive(index_dir):
-    at = start(FakeEngine([solar_answer()]))
-    at.selectbox(key="gen_kind").set_value("hf").run()
-    assert any("answers stay extractive" in c.value for c in at.sidebar.caption)
+    at.selectbox(key="generator").set_value("openai:http://localhost:8080/v1#qwen").run()
     ask(at, "How do solar panels work?")
-    assert at.session_state["rag_backend"].make_engine.seen[-1].generator == "extractive"
+    assert at.session_state["rag_backend"].make_engine.seen[-1].generator.endswith("#qwen")
+
+
+def test_the_browser_cannot_set_folders_urls_models_or_keys(index_dir, monkeypatch):
+    monkeypatch.setenv("RAG_GENERATOR", "openai:http://localhost:8080/v1#qwen")
+    monkeypatch.setenv("RAG_API_KEY", "sk-operator")
+    at = start(FakeEngine([solar_answer()]))
+    assert [t.key for t in at.sidebar.text_input] == ["collection"]  # no index folder, URL, model or key box
+    assert at.selectbox(key="generator").options == ["Quotes from the passages", "OpenAI-compatible server: qwen"]
+    sidebar_text = " ".join(c.value for c in at.sidebar.caption).replace("\\", "")
+    assert f"Index: {index_dir}" in sidebar_text
+    assert "8080" not in " ".join(at.selectbox(key="generator").options)  # the URL stays with the operator
+    ask(at, "How do solar panels work?")
+    settings = at.session_state["rag_backend"].make_engine.seen[-1]
+    assert (settings.index_dir, settings.api_key) == (str(index_dir), "sk-operator")
 
 
 def test_missing_model_error_is_shown_in_the_chat(index_dir):
@@ -170,7 +180,7 @@ def test_uncited_sources_are_folded_away(index_dir):
     sources = [make_source(n, f"/nowhere/doc{n}.txt", f"passage {n}", score=1 - n / 10) for n in (1, 2, 3)]
     answer = make_answer("q", [("Claim [2].", [2], True)], sources)
     at = ask(start(FakeEngine([answer])), "q")
-    assert [e.label for e in at.expander] == ["[2] doc2.txt · score 0.80"]
+    assert [e.label.replace("\\", "") for e in at.expander] == ["[2] doc2.txt · score 0.80"]
     popover_text = " ".join(m.value for m in at.markdown).replace("\\", "")
     assert "[1] doc1.txt" in popover_text and "[3] doc3.txt" in popover_text
 
@@ -179,11 +189,8 @@ def test_sidebar_starts_from_rag_environment_variables(index_dir, monkeypatch):
     monkeypatch.setenv("RAG_GENERATOR", "openai:http://127.0.0.1:8080/v1#qwen2.5")
     monkeypatch.setenv("RAG_TOP_K", "7")
     at = start(FakeEngine([solar_answer()]))
-    assert at.selectbox(key="gen_kind").value == "openai"
-    assert at.text_input(key="gen_url").value == "http://127.0.0.1:8080/v1"
-    assert at.text_input(key="gen_api_model").value == "qwen2.5"
+    assert at.selectbox(key="generator").value == "openai:http://127.0.0.1:8080/v1#qwen2.5"
     assert at.slider(key="top_k").value == 7
-    assert at.text_input(key="index_dir").value == str(index_dir)
 
 
 def test_sample_button_indexes_the_bundled_documents(tmp_path, monkeypatch):
@@ -221,3 +228,46 @@ def test_corrupt_index_is_an_error_with_a_fix_not_a_traceback(index_dir):
     at = start(FakeEngine())
     assert not at.exception
     assert len(at.error) == 1 and "What to do:" in at.error[0].value
+
+
+def test_download_refused_when_the_indexed_path_now_leads_elsewhere(index_dir, tmp_path):
+    indexed = tmp_path / "docs" / "solar.txt"
+    indexed.unlink()
+    indexed.symlink_to("/etc/passwd")  # indexed as a harmless file, then pointed at a system file
+    at = ask(start(FakeEngine([solar_answer(path=str(indexed))])), "How do solar panels work?")
+    assert not at.exception
+    assert not at.get("download_button")  # nothing is served: its bytes are not the indexed ones
+    notes = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "No download of solar.txt: the file changed since it was indexed; re-run rag ingest" in notes
+
+
+def test_download_refused_after_the_file_was_edited(index_dir, tmp_path):
+    indexed = tmp_path / "docs" / "solar.txt"
+    indexed.write_text("Edited after ingest.")
+    at = ask(start(FakeEngine([solar_answer(path=str(indexed))])), "How do solar panels work?")
+    assert not at.get("download_button")
+    assert any("changed since it was indexed" in c.value for c in at.caption)
+
+
+UNESCAPED = re.compile(r"(?<!\\)[*_`!\[\]()]")  # a Markdown special character without its backslash
+MARKDOWN_NAMES = ["**bold**.txt", "![px](http://127.0.0.1:9/x.png)", "[link](http://example.org)", "`code`"]
+
+
+@pytest.mark.parametrize("name", MARKDOWN_NAMES)
+def test_document_names_are_escaped_in_every_markdown_label(index_dir, tmp_path, name):
+    from ui.notices import escape_markdown
+
+    path = tmp_path / "docs" / "solar.txt"
+    source = make_source(1, str(path), "Solar panels convert sunlight into electricity.", score=0.8)
+    source = replace(source, chunk=replace(source.chunk, record_id=name))  # a BEIR _id, shown after the name
+    hostile = make_source(2, f"/nowhere/{name}", "Green tea.", score=0.5)
+    answer = make_answer("q", [("Claim [1].", [1], True), ("Tea [2].", [2], True)], [source, hostile])
+    at = ask(start(FakeEngine([answer])), "q")
+    assert not at.exception
+    labels = [e.label for e in at.expander]
+    assert labels[0] == escape_markdown(f"[1] solar.txt #{name} · score 0.80")
+    assert labels[1].startswith(escape_markdown(f"[2] {Path(hostile.chunk.path).name}"))
+    ours = [m.value.removeprefix("**").removesuffix("**") for m in at.markdown]  # our bold around titles
+    buttons = [b.label for b in at.get("download_button")]
+    for text in [*labels, *buttons, *(c.value for c in at.caption), *ours]:  # every Markdown string shown
+        assert not UNESCAPED.search(text), text

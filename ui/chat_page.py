@@ -14,6 +14,7 @@ from core.errors import EmptyIndex, IndexNotFound, RagError
 from core.types import Answer
 from ui.answer_html import source_title
 from ui.backend import Backend, get_backend, index_state, is_warm, mark_warm
+from ui.downloads import IndexedFiles
 from ui.first_run import render_first_run
 from ui.notices import escape_markdown, show_error
 from ui.search_filters import render_filter_controls
@@ -56,7 +57,7 @@ def markdown_deltas(deltas: Iterator[str]) -> Iterator[str]:
         yield escape_markdown(delta)
 
 
-def render_turn(turn: ChatTurn, index: int, indexed_paths: set[str], latest: bool) -> None:
+def render_turn(turn: ChatTurn, index: int, files: IndexedFiles, latest: bool) -> None:
     """One question and its answer (or error) as chat messages."""
     with st.chat_message("user"):
         st.text(turn.question)
@@ -64,7 +65,7 @@ def render_turn(turn: ChatTurn, index: int, indexed_paths: set[str], latest: boo
         if turn.error is not None:
             show_error(turn.error)
         elif turn.answer is not None:
-            render_answer(turn.answer, indexed_paths, key=f"turn-{index}", latest=latest)
+            render_answer(turn.answer, files, key=f"turn-{index}", latest=latest)
 
 
 def stream_answer(backend: Backend, settings: Settings, question: str, history, filters=None) -> Answer:
@@ -93,7 +94,7 @@ def render_source_titles(sources) -> None:
 
 
 def answer_new_question(
-    backend: Backend, settings: Settings, question: str, indexed_paths: set[str], filters=None
+    backend: Backend, settings: Settings, question: str, files: IndexedFiles, filters=None
 ) -> None:
     """Run one question through the engine inside the assistant bubble and keep it in the history."""
     turns = chat_turns()
@@ -115,7 +116,7 @@ def answer_new_question(
             if turn.error is not None:
                 show_error(turn.error)
             else:
-                render_answer(turn.answer, indexed_paths, key=f"turn-{len(turns)}", latest=True)
+                render_answer(turn.answer, files, key=f"turn-{len(turns)}", latest=True)
     turns.append(turn)
 
 
@@ -163,11 +164,11 @@ def render_chat_page() -> None:
     question = st.chat_input("Ask a question about your documents")  # pinned to the bottom in any case
     if not turns and not question:
         st.caption(EMPTY_CHAT_HINT)
-    indexed_paths = {d.path for d in documents}
+    files = IndexedFiles.from_store(documents, settings.max_file_mb)
     for i, turn in enumerate(turns):
-        render_turn(turn, i, indexed_paths, latest=i == len(turns) - 1)
+        render_turn(turn, i, files, latest=i == len(turns) - 1)
     if question and question.strip():
-        answer_new_question(backend, settings, question.strip(), indexed_paths, filters)
+        answer_new_question(backend, settings, question.strip(), files, filters)
 
 
 render_chat_page()

@@ -10,6 +10,7 @@ import streamlit as st
 from core.config import Settings
 from core.errors import RagError
 from ui.backend import Backend
+from ui.notices import escape_markdown, show_error
 from ui.uploads import check_upload_size, save_upload, upload_dir
 
 
@@ -60,7 +61,7 @@ def ingest_with_progress(backend: Backend, settings: Settings, paths: list[Path]
 
         def on_progress(progress) -> None:  # ingest.pipeline.IngestProgress
             total = max(progress.files_total, 1)
-            name = Path(progress.current_path).name
+            name = escape_markdown(Path(progress.current_path).name)  # the progress text is Markdown
             text = f"{progress.files_done}/{progress.files_total} files · {progress.chunks_done} passages · {name}"
             bar.progress(min(progress.files_done / total, 1.0), text=text)
 
@@ -68,7 +69,7 @@ def ingest_with_progress(backend: Backend, settings: Settings, paths: list[Path]
             outcomes = report_outcomes(backend.ingest_paths(paths, settings, on_progress=on_progress))
         except RagError as err:
             box.update(label="Nothing was added", state="error")
-            st.error(str(err))
+            show_error(err)
             return [FileOutcome(Path(p).name, "failed", message=str(err)) for p in paths]
         bar.progress(1.0, text="Done")
         failed = sum(o.status == "failed" for o in outcomes)

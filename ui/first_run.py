@@ -7,6 +7,7 @@ import streamlit as st
 from core.config import SAMPLE_DIR, Settings
 from ui.backend import Backend
 from ui.documents_actions import ingest_with_progress
+from ui.notices import escape_markdown
 from ui.upload_panel import render_upload
 
 
@@ -24,7 +25,10 @@ def render_first_run(backend: Backend, settings: Settings) -> None:
         "Answers here come only from **your own files**, with every sentence linked to the passage it came "
         "from. Nothing leaves this computer."
     )
-    st.info(f"There are no documents in the index yet (`{settings.index_dir}`).", icon=":material/info:")
+    st.info(
+        f"There are no documents in the index yet ({escape_markdown(settings.index_dir)}).",
+        icon=":material/info:",
+    )
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.markdown("#### Add files here")
@@ -38,7 +42,7 @@ def render_first_run(backend: Backend, settings: Settings) -> None:
             st.markdown("#### Or try the samples")
             st.caption(
                 f"{len(samples)} bundled documents: "
-                + ", ".join(samples[:4])
+                + escape_markdown(", ".join(samples[:4]))
                 + ("…" if len(samples) > 4 else "")
             )
             if st.button("Index the sample documents", icon=":material/library_add:"):

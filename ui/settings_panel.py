@@ -1,7 +1,9 @@
-"""The sidebar: which index and collection, which generator, how many passages, which retrieval mode.
+"""The sidebar: per-session choices only (collection, which configured generator, passages, retrieval mode).
 
-Widget defaults come from core.config.load_settings (RAG_* variables, RAG_INDEX_DIR from `rag ui`);
-the panel returns a Settings built from the widgets, which every page reads from session state.
+Everything that reaches outside this browser session (the index folder, generator URLs, model paths, API
+keys) comes from the operator: `rag ui` flags and RAG_* variables, read by core.config.load_settings. Whoever
+opens the page can only pick among what the operator configured, so a browser cannot make the server open
+another folder or send the documents and RAG_API_KEY to a URL of its choosing.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.config import Settings, load_settings
+from ui.notices import escape_markdown
 
 SETTINGS_KEY = "rag_settings"
 MAX_TOP_K = 20
@@ -19,16 +22,7 @@ GENERATOR_KINDS = {
     "hf": "Local language model",
     "openai": "OpenAI-compatible server",
 }
-WIDGET_KEYS = (
-    "index_dir",
-    "collection",
-    "gen_kind",
-    "gen_hf_model",
-    "gen_url",
-    "gen_api_model",
-    "top_k",
-    "retrieval_mode",
-)
+WIDGET_KEYS = ("collection", "generator", "top_k", "retrieval_mode")
 RETRIEVAL_MODES = {"hybrid": "Hybrid (meaning + keywords)", "dense": "Meaning only", "bm25": "Keywords only"}
 
 
@@ -52,50 +46,28 @@ def parse_generator_spec(spec: str) -> GeneratorChoice:
     return GeneratorChoice()
 
 
-def generator_spec(choice: GeneratorChoice) -> str:
-    """The spec string for a choice; an incomplete choice falls back to `extractive`."""
-    if choice.kind == "hf" and choice.model.strip():
-        return f"hf:{choice.model.strip()}"
-    if choice.kind == "openai" and choice.url.strip() and choice.model.strip():
-        return f"openai:{choice.url.strip()}#{choice.model.strip()}"
-    return "extractive"
+def generator_label(spec: str) -> str:
+    """How a configured generator is shown: its kind and model, never its URL (the operator's business)."""
+    choice = parse_generator_spec(spec)
+    if choice.kind == "extractive" and spec != "extractive":
+        return spec  # a kind this panel does not know: show the spec itself
+    kind = GENERATOR_KINDS[choice.kind]
+    return f"{kind}: {choice.model}" if choice.kind != "extractive" and choice.model else kind
+
+
+def generator_options(base: Settings) -> list[str]:
+    """The generators a session may pick: extractive, and the one the operator configured (RAG_GENERATOR)."""
+    return list(dict.fromkeys(["extractive", base.generator or "extractive"]))
 
 
 def widget_defaults(base: Settings) -> dict:
-    """The sidebar's starting values (from RAG_* variables and `rag ui --index`), keyed by widget key."""
-    choice = parse_generator_spec(base.generator)
+    """The sidebar's starting values (from RAG_* variables), keyed by widget key."""
     return {
-        "index_dir": base.index_dir,
         "collection": base.collection,
-        "gen_kind": choice.kind,
-        "gen_hf_model": choice.model if choice.kind == "hf" else "",
-        "gen_url": choice.url,
-        "gen_api_model": choice.model if choice.kind == "openai" else "",
+        "generator": generator_options(base)[-1],
         "top_k": min(max(base.top_k, 1), MAX_TOP_K),
         "retrieval_mode": base.retrieval_mode if base.retrieval_mode in RETRIEVAL_MODES else "hybrid",
     }
-
-
-def _generator_widgets() -> GeneratorChoice:
-    kind = st.selectbox("Answer with", list(GENERATOR_KINDS), format_func=GENERATOR_KINDS.get, key="gen_kind")
-    if kind == "hf":
-        model = st.text_input(
-            "Model folder or Hugging Face id",
-            key="gen_hf_model",
-            placeholder="Qwen/Qwen2.5-0.5B-Instruct",
-            help="Loaded from this machine only (a folder or the Hugging Face cache); nothing is downloaded.",
-        )
-        return GeneratorChoice("hf", model=model)
-    if kind == "openai":
-        url = st.text_input(
-            "Server URL",
-            key="gen_url",
-            placeholder="http://localhost:11434/v1",
-            help="llama.cpp server, Ollama, vLLM, LM Studio: anything that speaks the OpenAI chat API.",
-        )
-        model = st.text_input("Model name", key="gen_api_model", placeholder="llama3.2")
-        return GeneratorChoice("openai", model=model, url=url)
-    return GeneratorChoice()
 
 
 def _retrieval_widgets() -> dict:
@@ -110,24 +82,28 @@ def _retrieval_widgets() -> dict:
 def render_settings_panel(base: Settings | None = None) -> Settings:
     """Draw the settings in the sidebar and return the Settings they describe (also kept in session state)."""
     base = base or load_settings()
+    options = generator_options(base)
     for key, value in widget_defaults(base).items():
         st.session_state.setdefault(key, value)  # widgets read their value from here, set once per session
     with st.sidebar:
         st.subheader("Knowledge base")
-        index_dir = st.text_input("Index folder", key="index_dir").strip()
+        st.caption(f"Index: {escape_markdown(base.index_dir)}")
         collection = st.text_input(
             "Collection for new files",
             key="collection",
             help="Uploads go into this collection; filter by it when asking.",
         ).strip()
         st.subheader("Answers")
-        choice = _generator_widgets()
-        spec = generator_spec(choice)
-        if choice.kind != "extractive" and spec == "extractive":
-            st.caption("Fill in the fields above to use this generator; answers stay extractive until then.")
+        generator = st.selectbox(
+            "Answer with",
+            options,
+            format_func=generator_label,
+            key="generator",
+            help="The operator chooses the models and servers when starting the app (rag ui --help).",
+        )
         retrieval = _retrieval_widgets()
     settings = base.with_overrides(
-        index_dir=index_dir or base.index_dir, collection=collection or "default", generator=spec, **retrieval
+        collection=collection or "default", generator=generator or "extractive", **retrieval
     )
     st.session_state[SETTINGS_KEY] = settings
     return settings

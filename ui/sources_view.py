@@ -8,25 +8,26 @@ import streamlit as st
 
 from core.types import Answer, Source
 from ui.answer_html import answer_html, count_unsupported, passage_html, source_title
+from ui.downloads import IndexedFiles, download_problem, read_indexed_bytes
 from ui.notices import escape_markdown
 
 
-def _file_reader(path: str):
-    def read() -> bytes:
-        return Path(path).read_bytes()
-
-    return read
-
-
-def render_download(source: Source, indexed_paths: set[str], key: str) -> None:
-    """A download button for the source's original file, only when that file is in the index and on disk."""
+def render_download(source: Source, files: IndexedFiles, key: str) -> None:
+    """A download button for the source's original file, only when its bytes are still the indexed ones."""
     path = source.chunk.path
-    if path not in indexed_paths or not Path(path).is_file():
+    expected = files.hashes.get(path)
+    if expected is None:
+        return
+    name = Path(path).name
+    problem = download_problem(path, expected, files.max_bytes)
+    if problem:
+        st.caption(escape_markdown(f"No download of {name}: {problem}; re-run rag ingest to index it again."))
         return
     st.download_button(
-        f"Download {Path(path).name}",
-        data=_file_reader(path),
-        file_name=Path(path).name,
+        f"Download {escape_markdown(name)}",
+        # Read at click time, once: the bytes served are the bytes hashed (changed since? nothing is served).
+        data=lambda: read_indexed_bytes(path, expected, files.max_bytes),
+        file_name=name,
         key=key,
         on_click="ignore",
         icon=":material/download:",
@@ -34,13 +35,13 @@ def render_download(source: Source, indexed_paths: set[str], key: str) -> None:
     )
 
 
-def render_source(source: Source, indexed_paths: set[str], key: str, expanded: bool) -> None:
+def render_source(source: Source, files: IndexedFiles, key: str, expanded: bool) -> None:
     """One numbered source: file, page and score in the title; heading, passage with highlight, download."""
-    with st.expander(source_title(source), expanded=expanded):
+    with st.expander(escape_markdown(source_title(source)), expanded=expanded):
         if source.chunk.heading:
             st.caption(escape_markdown(source.chunk.heading))
         st.html(passage_html(source.chunk.text, source.supporting_sentence))
-        render_download(source, indexed_paths, key)
+        render_download(source, files, key)
 
 
 def render_answer_text(answer: Answer) -> None:
@@ -64,7 +65,7 @@ def cited_numbers(answer: Answer) -> set[int]:
     return {n for sentence in answer.sentences for n in sentence.citations}
 
 
-def render_sources(answer: Answer, indexed_paths: set[str], key: str, latest: bool) -> None:
+def render_sources(answer: Answer, files: IndexedFiles, key: str, latest: bool) -> None:
     """The cited sources in order; the other retrieved passages folded away under them."""
     cited = cited_numbers(answer) if answer.found else set()
     main = [s for s in answer.sources if s.n in cited] if cited else list(answer.sources)
@@ -72,7 +73,7 @@ def render_sources(answer: Answer, indexed_paths: set[str], key: str, latest: bo
     st.markdown("**Sources**" if answer.found else "**Closest passages**")
     for i, source in enumerate(main):
         render_source(
-            source, indexed_paths, f"{key}-src-{source.n}", expanded=latest and answer.found and i == 0
+            source, files, f"{key}-src-{source.n}", expanded=latest and answer.found and i == 0
         )
     if rest:
         with st.popover(
@@ -83,7 +84,7 @@ def render_sources(answer: Answer, indexed_paths: set[str], key: str, latest: bo
                 st.html(passage_html(source.chunk.text))
 
 
-def render_answer(answer: Answer, indexed_paths: set[str], key: str, latest: bool = False) -> None:
+def render_answer(answer: Answer, files: IndexedFiles, key: str, latest: bool = False) -> None:
     """The whole answer block: text on the left, its sources beside it (stacked on narrow screens)."""
     if not answer.sources:
         render_answer_text(answer)
@@ -92,4 +93,4 @@ def render_answer(answer: Answer, indexed_paths: set[str], key: str, latest: boo
     with text_col:
         render_answer_text(answer)
     with sources_col:
-        render_sources(answer, indexed_paths, key, latest)
+        render_sources(answer, files, key, latest)
