@@ -7,6 +7,7 @@ core.config.load_settings reads, so every other RAG_* setting passes through unc
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import socket
 import sys
@@ -35,7 +36,35 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
     )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than this machine (the app has no login: anyone who reaches it can read, "
+        "download and remove every document)",
+    )
     parser.set_defaults(func=run_ui)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or an interface address: reachable from elsewhere
+
+
+def check_bind(host: str, allow_remote: bool) -> None:
+    """Refuse a non-loopback address unless the operator said --allow-remote, and say why."""
+    if is_loopback(host) or allow_remote:
+        return
+    raise RagError(
+        f"refusing to listen on {host}: the app has no login yet, so anyone on the network who reaches "
+        "this address could read, download and remove every document in the index",
+        "keep the default --host 127.0.0.1 (from another machine use an SSH tunnel: "
+        "ssh -L 8501:127.0.0.1:8501 THIS_HOST), or add --allow-remote if everyone on this network may",
+    )
 
 
 def streamlit_command(port: int, host: str, app_path: Path = APP_PATH) -> list[str]:
@@ -82,6 +111,9 @@ def display_url(host: str, port: int) -> str:
 
 def run_ui(args: argparse.Namespace) -> int:
     """Replace this process with Streamlit, so Ctrl+C and SIGTERM reach the server itself (no orphan)."""
+    check_bind(args.host, args.allow_remote)
+    if not is_loopback(args.host):
+        print(f"warning: the app listens on {args.host} with no login (--allow-remote)", file=sys.stderr)
     settings = load_settings(index_dir=args.index)
     ensure_port_free(args.host, args.port)
     env = app_environment(settings.index_dir)

@@ -122,7 +122,10 @@ def test_the_browser_cannot_set_folders_urls_models_or_keys(index_dir, monkeypat
     monkeypatch.setenv("RAG_API_KEY", "sk-operator")
     at = start(FakeEngine([solar_answer()]))
     assert [t.key for t in at.sidebar.text_input] == ["collection"]  # no index folder, URL, model or key box
-    assert at.selectbox(key="generator").options == ["Quotes from the passages", "OpenAI-compatible server: qwen"]
+    assert at.selectbox(key="generator").options == [
+        "Quotes from the passages",
+        "OpenAI-compatible server: qwen",
+    ]
     sidebar_text = " ".join(c.value for c in at.sidebar.caption).replace("\\", "")
     assert f"Index: {index_dir}" in sidebar_text
     assert "8080" not in " ".join(at.selectbox(key="generator").options)  # the URL stays with the operator

@@ -22,8 +22,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def test_defaults_and_flags():
     args = parse(["ui"])
     assert (args.index, args.port, args.host, args.func) == (None, 8501, "127.0.0.1", ui_command.run_ui)
-    args = parse(["ui", "--index", "/tmp/idx", "--port", "9000", "--host", "0.0.0.0"])
-    assert (args.index, args.port, args.host) == ("/tmp/idx", 9000, "0.0.0.0")
+    args = parse(["ui", "--index", "/tmp/idx", "--port", "9000", "--host", "0.0.0.0", "--allow-remote"])
+    assert (args.index, args.port, args.host, args.allow_remote) == ("/tmp/idx", 9000, "0.0.0.0", True)
+    assert parse(["ui"]).allow_remote is False
 
 
 def test_streamlit_command_is_headless_without_telemetry():
@@ -80,3 +81,27 @@ def test_busy_port_stops_before_streamlit_starts(monkeypatch, tmp_path):
         sock.listen()
         with pytest.raises(RagError, match="cannot listen"):
             ui_command.run_ui(parse(["ui", "--index", str(tmp_path), "--port", str(sock.getsockname()[1])]))
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "example.org", ""])
+def test_non_loopback_bind_is_refused_with_the_reason(monkeypatch, tmp_path, host):
+    monkeypatch.setattr(ui_command.os, "execve", lambda *a: pytest.fail("streamlit must not start"))
+    with pytest.raises(RagError) as err:
+        ui_command.run_ui(parse(["ui", "--index", str(tmp_path), "--host", host]))
+    assert "no login" in err.value.message and "every document" in err.value.message
+    assert "--allow-remote" in err.value.hint and "127.0.0.1" in err.value.hint
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
+def test_loopback_addresses_need_no_flag(host):
+    assert ui_command.is_loopback(host)
+    ui_command.check_bind(host, allow_remote=False)
+
+
+def test_allow_remote_starts_with_a_warning(monkeypatch, capsys, tmp_path):
+    launched = {}
+    monkeypatch.setattr(ui_command.os, "execve", lambda path, cmd, env: launched.update(cmd=cmd))
+    monkeypatch.setattr(ui_command, "ensure_port_free", lambda host, port: None)
+    ui_command.run_ui(parse(["ui", "--index", str(tmp_path), "--host", "0.0.0.0", "--allow-remote"]))
+    assert "no login" in capsys.readouterr().err
+    assert "0.0.0.0" in launched["cmd"]

@@ -26,7 +26,11 @@ def render_filter_controls(collections: list[str], file_types: list[str]) -> Fil
     current = make_filters(
         state.get("filter_glob", "").strip(), state.get("filter_types"), state.get("filter_collections")
     )
-    label = f"Search in: {escape_markdown(describe(current))}" if not current.empty else "Search in: all documents"
+    label = (
+        f"Search in: {escape_markdown(describe(current))}"
+        if not current.empty
+        else "Search in: all documents"
+    )
     with st.popover(label, icon=":material/filter_list:", type="tertiary"):
         chosen_collections = st.multiselect("Collections", collections, key="filter_collections")
         chosen_types = st.multiselect("File types", file_types, key="filter_types")

@@ -72,9 +72,7 @@ def render_sources(answer: Answer, files: IndexedFiles, key: str, latest: bool) 
     rest = [s for s in answer.sources if s not in main]
     st.markdown("**Sources**" if answer.found else "**Closest passages**")
     for i, source in enumerate(main):
-        render_source(
-            source, files, f"{key}-src-{source.n}", expanded=latest and answer.found and i == 0
-        )
+        render_source(source, files, f"{key}-src-{source.n}", expanded=latest and answer.found and i == 0)
     if rest:
         with st.popover(
             f"{len(rest)} more passage(s) searched", icon=":material/more_horiz:", type="tertiary"
