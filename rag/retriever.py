@@ -254,9 +254,9 @@ def open_retriever(settings, embedder=None, reranker=None) -> Retriever:
 
     store = IndexStore.open(settings.index_dir)
     if embedder is None:
-        from ingest.embedder import load_query_embedder
+        from ingest.embedder import load_embedder
 
-        embedder = load_query_embedder(settings.embedding_model, settings.device)
+        embedder = load_embedder(settings, "query")
     check_embedder(store, embedder)
     if reranker is None and settings.reranker:
         from rag.rerank import load_reranker
