@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
+from core.config import Settings
 from core.types import Chunk, Heading, LoadedDocument, Page
 from ingest.sentences import split_sentences
 
@@ -281,9 +282,9 @@ def _make_chunk(
 def chunk_document(
     doc: LoadedDocument,
     count_tokens: CountTokens,
-    chunk_tokens: int = 200,
-    chunk_overlap: int = 32,
-    collection: str = "default",
+    chunk_tokens: int = Settings.chunk_tokens,
+    chunk_overlap: int = Settings.chunk_overlap,
+    collection: str = Settings.collection,
     count_many: CountMany | None = None,
 ) -> list[Chunk]:
     """Chunks of every page of `doc`, each within `chunk_tokens` tokens and pointing at its exact text.

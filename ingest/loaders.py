@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from core.config import Settings
 from core.errors import DocumentError
 from core.types import LoadedDocument
 
@@ -157,7 +158,7 @@ def _require_text(path: Path, documents: list[LoadedDocument]) -> None:
         )
 
 
-def load_file(path: str | os.PathLike, max_file_mb: float = 50.0) -> list[LoadedDocument]:
+def load_file(path: str | os.PathLike, max_file_mb: float = Settings.max_file_mb) -> list[LoadedDocument]:
     """Load one file into documents (one per BEIR record for .jsonl corpora), or raise DocumentError."""
     path = Path(os.path.abspath(str(path)))
     suffix = file_suffix(path)

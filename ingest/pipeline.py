@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ import numpy as np
 from core.config import Settings
 from core.errors import DocumentError, IndexNotFound, RagError
 from core.types import Chunk, LoadedDocument
-from ingest.embedder import Embedder, LazyEmbedder, length_order, load_embedder, resolve_model
+from ingest.embedder import Embedder, LazyEmbedder, load_embedder, resolve_model
+from ingest.embedding_math import length_order
 from ingest.lock import WriterLock
 from ingest.store import MANIFEST_FILE, IndexStore, Manifest, mismatch_error, read_manifest
 
@@ -283,7 +285,7 @@ def check_chunk_budget(settings: Settings, embedder: Embedder) -> None:
 def embedder_for(settings: Settings) -> Embedder:
     """The model for `settings`; for an existing index checked against its manifest first and loaded lazily."""
     if not Path(settings.index_dir, MANIFEST_FILE).exists():
-        embedder = load_embedder(settings.embedding_model, settings.device)
+        embedder = load_embedder(settings)
         check_chunk_budget(settings, embedder)
         return embedder
     have = read_manifest(Path(settings.index_dir))
@@ -291,7 +293,7 @@ def embedder_for(settings: Settings) -> Embedder:
     wanted = Manifest(name, have.dim, settings.chunk_tokens, settings.chunk_overlap)
     if have != wanted:  # fail fast, before a slow model load
         raise mismatch_error(Path(settings.index_dir), have, wanted)
-    return LazyEmbedder(settings.embedding_model, settings.device, have.embedding_model, have.dim)
+    return LazyEmbedder(partial(load_embedder, settings), have.embedding_model, have.dim)
 
 
 def ingest_paths(

@@ -10,13 +10,13 @@ halve it, since a changed figure is the commonest unsupported claim.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.types import AnswerSentence, Source
+from ingest.embedder import Embedder
 from rag.generators.base import is_chinese, is_not_found
 
 SUPPORT_THRESHOLD = 0.5  # with MiniLM: copied ≈ 0.9+, paraphrases 0.6-0.8, claims with new facts ≤ 0.5
@@ -125,41 +125,13 @@ def answer_sentences(text: str) -> list[str]:
     return sentences
 
 
-class CachedEncoder:
-    """Wraps an embedder so that a text met twice (generator, then checker) is encoded once; thread-safe."""
-
-    def __init__(self, embedder, max_entries: int = 20_000):
-        self.embedder = embedder
-        self._cache: dict[str, np.ndarray] = {}
-        self._max_entries = max_entries
-        self._lock = threading.Lock()
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-norm vectors (n, dim) float32 for `texts`."""
-        with self._lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            fresh = dict(
-                zip(missing, np.asarray(self.embedder.encode(missing), dtype=np.float32), strict=True)
-            )
-            known.update(fresh)
-            with self._lock:
-                if len(self._cache) + len(fresh) > self._max_entries:
-                    self._cache.clear()
-                self._cache.update(fresh)
-        if not texts:
-            return np.zeros((0, getattr(self.embedder, "dim", 0)), dtype=np.float32)
-        return np.stack([known[t] for t in texts])
-
-
 @dataclass(frozen=True)
 class _Support:
     score: float
     evidence: str  # the passage sentence (or the whole passage) behind the score
 
 
-def support_scores(claim: str, candidates: Sequence[str], encoder: CachedEncoder) -> list[float]:
+def support_scores(claim: str, candidates: Sequence[str], encoder: Embedder) -> list[float]:
     """Support of `claim` by each candidate text: blend of cosine and containment, numbers checked."""
     if not candidates:
         return []
@@ -176,7 +148,7 @@ def support_scores(claim: str, candidates: Sequence[str], encoder: CachedEncoder
     return scores
 
 
-def _best_support(claim: str, source: Source, encoder: CachedEncoder) -> _Support:
+def _best_support(claim: str, source: Source, encoder: Embedder) -> _Support:
     passage_sentences = [" ".join(s.split()) for s in split_sentences(source.chunk.text)] or [
         source.chunk.text
     ]
@@ -203,7 +175,7 @@ def _quoted_sentence(claim: str, passage_sentences: Sequence[str]) -> str | None
     return None
 
 
-def check_answer(text: str, sources: Sequence[Source], encoder: CachedEncoder) -> list[AnswerSentence]:
+def check_answer(text: str, sources: Sequence[Source], encoder: Embedder) -> list[AnswerSentence]:
     """Checked sentences of `text`; sets `supporting_sentence` on every cited source."""
     by_number = {s.n: s for s in sources}
     best_for_source: dict[int, _Support] = {}

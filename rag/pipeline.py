@@ -15,7 +15,8 @@ import numpy as np
 from core.config import Settings
 from core.errors import EmptyIndex
 from core.types import Answer, Hit, Source
-from rag.citations import CachedEncoder, check_answer, clean_markers, lexical_relevance
+from ingest.embedder import QUERY_MEMORY, LazyEmbedder
+from rag.citations import check_answer, clean_markers, lexical_relevance
 from rag.generators.base import History, is_chinese, is_not_found, not_found_text
 from rag.rewrite import rewrite_query
 
@@ -30,7 +31,7 @@ class Engine:
         self._retriever = retriever
         self._generator = generator
         self._embedder = embedder
-        self._encoder: CachedEncoder | None = None
+        self._encoder: LazyEmbedder | None = None
         self._lock = threading.RLock()
 
     @classmethod
@@ -55,11 +56,11 @@ class Engine:
         return self.retriever is not None
 
     @property
-    def encoder(self) -> CachedEncoder:
+    def encoder(self) -> LazyEmbedder:
         """The retriever's embedder behind a cache, shared by the extractive generator and the checks."""
         with self._lock:
             if self._encoder is None:
-                self._encoder = CachedEncoder(_EmbedderHandle(self))
+                self._encoder = LazyEmbedder(self.embedder, remember=QUERY_MEMORY)
             return self._encoder
 
     def embedder(self):
@@ -183,17 +184,6 @@ def _chat_model(generator):
     return generator if hasattr(generator, "chat") else None
 
 
-class _EmbedderHandle:
-    """Defers choosing the embedder until something is encoded (the engine may not have opened an index)."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def encode(self, texts):
-        """Unit-norm vectors from the engine's embedder."""
-        return self.engine.embedder().encode(list(texts))
-
-
 def _refuse_empty(retriever, index_dir: str) -> None:
     store = getattr(retriever, "store", None)
     if store is not None and store.count_chunks() == 0:
@@ -201,6 +191,6 @@ def _refuse_empty(retriever, index_dir: str) -> None:
 
 
 def _load_embedder(settings: Settings):
-    from ingest.embedder import load_query_embedder
+    from ingest.embedder import load_embedder
 
-    return load_query_embedder(settings.embedding_model, settings.device)
+    return load_embedder(settings, "query")

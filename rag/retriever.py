@@ -238,9 +238,9 @@ def open_retriever(settings, embedder=None, reranker=None, store=None) -> Retrie
 
         store = IndexStore.open(settings.index_dir)
     if embedder is None:
-        from ingest.embedder import load_query_embedder
+        from ingest.embedder import load_embedder
 
-        embedder = load_query_embedder(settings.embedding_model, settings.device)
+        embedder = load_embedder(settings, "query")
     store.check_embedder(embedder)
     if reranker is None and settings.reranker:
         from rag.rerank import load_reranker

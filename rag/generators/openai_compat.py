@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
+from core.config import Settings
 from core.errors import GeneratorUnavailable
 from core.types import Source
 from rag.generators.base import History, Message
@@ -47,10 +48,10 @@ class OpenAICompatGenerator:
         self,
         base_url: str,
         model: str,
-        api_key: str = "",
-        max_new_tokens: int = 512,
-        temperature: float = 0.1,
-        context_tokens: int = 0,
+        api_key: str = Settings.api_key,
+        max_new_tokens: int = Settings.max_new_tokens,
+        temperature: float = Settings.temperature,
+        context_tokens: int = Settings.context_tokens,
         timeout_s: float = 120.0,
     ):
         self.base_url = normalise_base_url(base_url)
