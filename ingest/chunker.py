@@ -20,7 +20,7 @@ from itertools import pairwise
 
 from core.config import Settings
 from core.types import Chunk, Heading, LoadedDocument, Page
-from ingest.sentences import split_sentences
+from ingest.sentences import split_sentences, strip_span
 
 CountTokens = Callable[[str], int]
 CountMany = Callable[[list[str]], list[int]]
@@ -106,14 +106,6 @@ def _section_bounds(text: str, headings: tuple[Heading, ...], depth: int) -> lis
     return [*bounds, len(text)]
 
 
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _slices_by_tokens(text: str, start: int, end: int, budget: int, counter: _Counter) -> list[_Unit]:
     """Cut a span with no usable boundary into the longest prefixes that fit, found by binary search."""
     units = []
@@ -125,7 +117,7 @@ def _slices_by_tokens(text: str, start: int, end: int, budget: int, counter: _Co
                 lo = mid
             else:
                 hi = mid - 1
-        s, e = _strip(text, start, lo)
+        s, e = strip_span(text, start, lo)
         if e > s:
             units.append(_Unit(s, e, counter.pieces(text[s:e])))
         start = lo
@@ -142,7 +134,7 @@ def _split_span(
     units, cursor = [], start
     bounds = [m.end() + start for m in pattern.finditer(text[start:end])] + [end]
     for bound in bounds:
-        s, e = _strip(text, cursor, min(bound, end))
+        s, e = strip_span(text, cursor, min(bound, end))
         cursor = bound
         if e <= s:
             continue

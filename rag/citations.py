@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.cjk import HAN, HAN_RE, is_chinese
 from core.types import AnswerSentence, Source
 from ingest.embedder import Embedder
-from rag.generators.base import is_chinese, is_not_found
+from rag.generators.base import is_not_found
 
 SUPPORT_THRESHOLD = 0.5  # with MiniLM: copied ≈ 0.9+, paraphrases 0.6-0.8, claims with new facts ≤ 0.5
 # MiniLM rates any two sentences on one topic as similar (≈ 0.6), so the words a claim adds weigh more.
@@ -25,8 +26,8 @@ _COSINE_WEIGHT = 0.35
 _COSINE_WEIGHT_ZH = 0.2  # MiniLM's cosines carry little signal on Chinese text
 
 # [1]  [1, 2]  [1-3]  [1][2]  and the full-width brackets Chinese models often use
-_MARKER_RE = re.compile(r"[\[【［]\s*(\d+(?:\s*[,，;；、–-]\s*\d+)*)\s*[\]】］]")
-_WORD_RE = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
+MARKER_RE = re.compile(r"[\[【［]\s*(\d+(?:\s*[,，;；、–-]\s*\d+)*)\s*[\]】］]")
+_WORD_RE = re.compile(rf"[a-z0-9]+|[{HAN}]+")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 # Bigrams touching these (particles, pronouns, question words) say nothing about a topic: "有多", "是谁", "的思".
 _ZH_FUNCTION_CHARS = frozenset(
@@ -46,7 +47,7 @@ def content_tokens(text: str) -> list[str]:
     """Lower-cased content words (English, crude plural folding) and CJK character bigrams."""
     tokens: list[str] = []
     for word in _WORD_RE.findall(text.lower()):
-        if "\u4e00" <= word[0] <= "\u9fff":
+        if HAN_RE.match(word):
             bigrams = (word[i : i + 2] for i in range(max(1, len(word) - 1)))
             tokens.extend(b for b in bigrams if not _ZH_FUNCTION_CHARS.intersection(b))
         elif word not in _STOPWORDS and (len(word) > 1 or word.isdigit()):
@@ -77,7 +78,7 @@ def citation_numbers(marker_body: str) -> list[int]:
 def parse_citations(text: str, n_sources: int) -> list[int]:
     """Distinct cited source numbers in order of first mention, without numbers that point at no source."""
     seen: list[int] = []
-    for match in _MARKER_RE.finditer(text):
+    for match in MARKER_RE.finditer(text):
         seen.extend(n for n in citation_numbers(match.group(1)) if 1 <= n <= n_sources and n not in seen)
     return seen
 
@@ -90,13 +91,13 @@ def clean_markers(text: str, n_sources: int) -> str:
         valid = [n for n in dict.fromkeys(citation_numbers(match.group(1))) if 1 <= n <= n_sources]
         return "[" + ", ".join(map(str, valid)) + "]" if valid else ""
 
-    cleaned = re.sub(r"(\[[\d, ]+\])(?:\s*\1)+", r"\1", _MARKER_RE.sub(rewrite, text))
+    cleaned = re.sub(r"(\[[\d, ]+\])(?:\s*\1)+", r"\1", MARKER_RE.sub(rewrite, text))
     return re.sub(r"[ \t]+([.,;:!?。，；：！？])", r"\1", cleaned) if cleaned != text else text
 
 
 def strip_markers(text: str) -> str:
     """The text without citation markers, whitespace tidied."""
-    return re.sub(r"\s+([.,;:!?。，；：！？])", r"\1", re.sub(r"\s+", " ", _MARKER_RE.sub("", text))).strip()
+    return re.sub(r"\s+([.,;:!?。，；：！？])", r"\1", re.sub(r"\s+", " ", MARKER_RE.sub("", text))).strip()
 
 
 def lexical_relevance(question: str, texts: Sequence[str]) -> float:

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from core.cjk import is_chinese
 from core.config import Settings
 from core.errors import EmptyIndex
 from core.types import Answer, Hit, Source
 from ingest.embedder import QUERY_MEMORY, LazyEmbedder
 from rag.citations import check_answer, clean_markers, lexical_relevance
-from rag.generators.base import History, is_chinese, is_not_found, not_found_text
+from rag.generators.base import ChatModel, History, is_not_found, not_found_text
 from rag.rewrite import rewrite_query
 
 _DENSE_WEIGHT = 0.5  # in the relevance gate; the rest is word overlap
@@ -181,7 +182,7 @@ class AnswerStream:
 
 
 def _chat_model(generator):
-    return generator if hasattr(generator, "chat") else None
+    return generator if isinstance(generator, ChatModel) else None
 
 
 def _refuse_empty(retriever, index_dir: str) -> None:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
+from core.cjk import NO_SPACE_RE
 from core.config import Settings
 from core.errors import GeneratorUnavailable
 from core.types import Source
@@ -36,7 +37,7 @@ def approx_tokens(messages: list[Message]) -> int:
     total = 0
     for message in messages:
         text = message["content"]
-        cjk = sum(1 for ch in text if "\u3000" <= ch <= "\u9fff")
+        cjk = len(NO_SPACE_RE.findall(text))
         total += cjk + math.ceil((len(text) - cjk) / 4) + 4
     return total
 
