@@ -7,8 +7,9 @@ on a loopback address, which `check_bind` enforces before the server starts.
 from __future__ import annotations
 
 import ipaddress
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from core.errors import RagError
 from rag.access import LOCAL_USER, Principal
@@ -62,3 +63,6 @@ def caller(request: Request) -> Principal:
             )
     request.state.user = who.name
     return who
+
+
+Caller = Annotated[Principal, Depends(caller)]  # a route parameter that authenticates the request

@@ -8,23 +8,23 @@ JSON keys are documented in README.md ("Serving a team").
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import DocumentError, RagError
 from ingest.uploads import check_upload_size, save_upload, upload_dir
-from rag.access import Principal, check_name
-from rag.server.auth import caller
+from rag.access import check_name
+from rag.server.auth import Caller
 from rag.server.service import NotFound, hit_to_dict
 
 MAX_QUESTION_CHARS = 4000  # a question or query; ~600 words, far beyond any real one, far below a DoS
 MAX_HISTORY_TURNS = 50
 MAX_FILES = 100  # per upload
 REMOVE_WAIT_S = 120  # a remove answers once done (it waits behind running ingest jobs up to this long)
-UPLOAD_PATH = "/api/documents"
+UPLOAD_PATH = "/api/documents"  # where the larger upload body limit applies
 
 router = APIRouter(prefix="/api")
 
@@ -68,19 +68,19 @@ def health() -> dict:
 
 
 @router.get("/me")
-def me(who: Principal = Depends(caller)) -> dict:
+def me(who: Caller) -> dict:
     """The caller and their grants."""
     return {"user": who.name, "admin": who.admin, "read": sorted(who.readable), "write": sorted(who.writable)}
 
 
 @router.get("/status")
-def status(request: Request, who: Principal = Depends(caller)) -> dict:
+def status(request: Request, who: Caller) -> dict:
     """Counts over the caller's collections (admins also get `index`, the whole `rag status --json`)."""
     return request.app.state.kb.status(who)
 
 
 @router.post("/search")
-def search(body: SearchRequest, request: Request, who: Principal = Depends(caller)) -> dict:
+def search(body: SearchRequest, request: Request, who: Caller) -> dict:
     """The k best passages among the caller's collections, with provenance and scores."""
     _scope(request, body.collections)
     hits = request.app.state.kb.search(
@@ -90,7 +90,7 @@ def search(body: SearchRequest, request: Request, who: Principal = Depends(calle
 
 
 @router.post("/ask")
-def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) -> dict:
+def ask(body: AskRequest, request: Request, who: Caller) -> dict:
     """The checked answer, in the `rag ask --json` shape."""
     _scope(request, body.collections)
     history = [(t.question, t.answer) for t in body.history]
@@ -98,18 +98,18 @@ def ask(body: AskRequest, request: Request, who: Principal = Depends(caller)) ->
 
 
 @router.get("/documents")
-def documents(request: Request, collection: str = "", who: Principal = Depends(caller)) -> dict:
+def documents(request: Request, who: Caller, collection: str = "") -> dict:
     """The documents the caller may read, optionally in one collection."""
     _scope(request, [collection] if collection else [])
     return {"documents": request.app.state.kb.documents(who, collection)}
 
 
-@router.post(UPLOAD_PATH, status_code=202)
+@router.post("/documents", status_code=202)
 def upload(
     request: Request,
-    files: list[UploadFile] = File(..., description="one or many files"),
-    collection: str = Form("default"),
-    who: Principal = Depends(caller),
+    who: Caller,
+    files: Annotated[list[UploadFile], File(description="one or many files")],
+    collection: Annotated[str, Form()] = "default",
 ):
     """Save the files and queue an ingest job into `collection` (needs write access); 202 with the job."""
     kb = request.app.state.kb
@@ -138,7 +138,7 @@ def upload(
 
 
 @router.post("/documents/remove")
-def remove(body: RemoveRequest, request: Request, who: Principal = Depends(caller)) -> dict:
+def remove(body: RemoveRequest, request: Request, who: Caller) -> dict:
     """Remove indexed files (write access to each one's collection); waits for the writer, then answers."""
     kb = request.app.state.kb
     targets = [str(Path(p)) for p in body.paths]
@@ -155,14 +155,14 @@ def remove(body: RemoveRequest, request: Request, who: Principal = Depends(calle
 
 
 @router.get("/jobs")
-def jobs(request: Request, who: Principal = Depends(caller)) -> dict:
+def jobs(request: Request, who: Caller) -> dict:
     """The caller's jobs (an admin's: all), newest first."""
     listed = request.app.state.kb.jobs.list()
     return {"jobs": [j.to_dict() for j in listed if who.admin or j.owner == who.name]}
 
 
 @router.get("/jobs/{job_id}")
-def job(job_id: str, request: Request, who: Principal = Depends(caller)) -> dict:
+def job(job_id: str, request: Request, who: Caller) -> dict:
     """One job: status, progress, per-file results and errors."""
     found = request.app.state.kb.jobs.get(job_id)
     if found is None or not (who.admin or found.owner == who.name):
