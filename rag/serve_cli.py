@@ -9,7 +9,7 @@ def register(subparsers) -> None:
     """Add the `serve` and `mcp` subcommands to the `rag` parser."""
     serve = subparsers.add_parser(
         "serve",
-        help="serve the index over HTTP: REST, OpenAI-compatible /v1, MCP",
+        help="serve the index over HTTP: REST and OpenAI-compatible /v1",
         description="One HTTP server for a team: REST under /api, OpenAI-compatible /v1, OpenAPI docs at /docs. "
         "Without users it serves only loopback; `rag users add` turns API keys on.",
     )
@@ -20,7 +20,6 @@ def register(subparsers) -> None:
         "--generator", metavar="SPEC", help="extractive (default), hf:MODEL or openai:URL#MODEL"
     )
     serve.add_argument("--log-file", default="", help="request log (default INDEX/logs/requests.log)")
-    serve.add_argument("--no-mcp", action="store_true", help="do not serve MCP under /mcp")
     serve.set_defaults(func=run_serve)
 
     mcp = subparsers.add_parser(
@@ -52,7 +51,7 @@ def run_serve(args) -> int:
     kb = KnowledgeBase(settings, jobs=None)
     check_bind(args.host, kb.access)
     kb.jobs = JobQueue(settings)
-    options = ServeOptions(host=args.host, port=args.port, log_file=args.log_file, mcp=not args.no_mcp)
+    options = ServeOptions(host=args.host, port=args.port, log_file=args.log_file)
     app = create_app(kb, options)
     print(f"serving {settings.index_dir} on http://{args.host}:{args.port} (API docs: /docs)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=5)

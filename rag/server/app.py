@@ -31,7 +31,6 @@ class ServeOptions:
     )  # JSON requests; a 100k-character question is far below, a 1 GB body is not
     max_upload_bytes: int = 200 * 2**20  # one multipart upload of one or many files
     log_file: str = ""  # empty: INDEX/logs/requests.log
-    mcp: bool = False  # also serve MCP (streamable HTTP) under /mcp
 
 
 _STATUS = ((Unauthorized, 401), (Forbidden, 403), (NotFound, 404), (IndexNotFound, 503), (EmptyIndex, 503))
@@ -127,10 +126,6 @@ def create_app(kb: KnowledgeBase, options: ServeOptions | None = None) -> FastAP
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _internal_error)
-    if options.mcp:
-        from rag.mcp_server import mount_http
-
-        mount_http(app, kb)
     app.add_middleware(
         BodyLimit,
         json_limit=options.max_body_bytes,
