@@ -166,3 +166,31 @@ def test_request_log_names_caller_route_and_status_but_no_text(index):
     assert entry["user"] == "local" and entry["path"] == "/api/search" and entry["status"] == 200
     assert entry["collections"] == ["tea"] and entry["ms"] >= 0
     assert "secretword" not in (index / "logs" / "requests.log").read_text()
+
+
+def test_a_server_without_an_index_says_so_and_an_upload_creates_it(tmp_path):
+    index = tmp_path / "fresh"
+    client = make_client(index)
+    response = client.post("/api/search", json={"query": "tea"})
+    assert response.status_code == 503 and "rag ingest" in response.json()["error"]["hint"]
+    job = client.post("/api/documents", files={"files": ("t.txt", b"Oolong tea is partly oxidised.")}).json()[
+        "job"
+    ]
+    assert _wait_job(client, job["id"])["status"] == "done"
+    assert client.post("/api/search", json={"query": "oolong"}).json()["hits"][0]["collection"] == "default"
+
+
+def test_chat_completions_bad_messages_get_json_errors(index):
+    client = make_client(index)
+    no_user = client.post(
+        "/v1/chat/completions", json={"model": "docqa", "messages": [{"role": "system", "content": "x"}]}
+    )
+    huge = client.post(
+        "/v1/chat/completions",
+        json={"model": "docqa", "messages": [{"role": "user", "content": "q" * 100_000}]},
+    )
+    bad_role = client.post(
+        "/v1/chat/completions", json={"model": "docqa", "messages": [{"role": "wizard", "content": "x"}]}
+    )
+    assert [no_user.status_code, huge.status_code, bad_role.status_code] == [400, 400, 422]
+    assert "4000" in huge.json()["error"]["message"]
