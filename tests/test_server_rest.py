@@ -194,3 +194,32 @@ def test_chat_completions_bad_messages_get_json_errors(index):
     )
     assert [no_user.status_code, huge.status_code, bad_role.status_code] == [400, 400, 422]
     assert "4000" in huge.json()["error"]["message"]
+
+
+def test_an_upload_waits_while_another_process_holds_the_writer_lock(index):
+    from ingest.lock import WriterLock
+
+    client = make_client(index)
+    with WriterLock(index):
+        job = client.post("/api/documents", files={"files": ("w.txt", b"Windmills grind grain.")}).json()[
+            "job"
+        ]
+        deadline = time.monotonic() + 10
+        while client.get(f"/api/jobs/{job['id']}").json()["status"] != "waiting":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert client.post("/api/search", json={"query": "tea"}).status_code == 200  # reads go on meanwhile
+    assert _wait_job(client, job["id"])["status"] == "done"
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off_with_413(index):
+    client = make_client(index, max_body_bytes=1000)
+
+    def body():
+        yield b'{"query": "'
+        for _ in range(10):
+            yield b"x" * 500
+        yield b'"}'
+
+    response = client.post("/api/search", content=body(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and "limit" in response.json()["error"]["message"]
