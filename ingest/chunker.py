@@ -70,11 +70,6 @@ def chunk_id_for(doc_id: str, page: int | None, start: int, end: int) -> str:
     return hashlib.blake2b(key, digest_size=10).hexdigest()
 
 
-def doc_id_for(doc: LoadedDocument) -> str:
-    """The document id: the path, or 'path#_id' for a BEIR record."""
-    return f"{doc.path}#{doc.record_id}" if doc.record_id is not None else doc.path
-
-
 def section_depth(doc: LoadedDocument) -> int:
     """Heading depth that starts a new section: 1, or 2 when a single level-1 heading is only the title."""
     paths = {h.path for page in doc.pages for h in page.headings}
@@ -300,7 +295,7 @@ def chunk_document(
         raise ValueError(f"chunk_tokens must be at least 8, got {chunk_tokens}")
     if not 0 <= chunk_overlap < chunk_tokens:
         raise ValueError(f"chunk_overlap must be in [0, chunk_tokens), got {chunk_overlap}")
-    counter, doc_id, depth = _Counter(count_tokens, count_many), doc_id_for(doc), section_depth(doc)
+    counter, doc_id, depth = _Counter(count_tokens, count_many), doc.doc_id, section_depth(doc)
     chunks = []
     for page in doc.pages:
         headings = tuple(sorted(page.headings, key=lambda h: h.start))

@@ -311,7 +311,7 @@ def ingest_paths(
         try:
             return _Ingest(store, embedder, settings, on_progress).run(paths)
         finally:
-            store.save_vectors()  # also after Ctrl-C: the cache then matches what was committed
+            store.save_derived()  # also after Ctrl-C: the derived indexes then match what was committed
             store.close()
 
 
@@ -326,7 +326,7 @@ def remove_paths(paths: Iterable[str | os.PathLike], settings: Settings) -> int:
             indexed = set(store.sources()) | {f.path for f in store.failed()}
             doomed = sorted(p for p in indexed if any(_under(p, t) for t in targets))
             removed = store.remove_sources(doomed) if doomed else 0
-            store.save_vectors()
+            store.save_derived()
             return removed
         finally:
             store.close()

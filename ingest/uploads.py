@@ -6,13 +6,12 @@ cleaned base name is ever joined to the upload folder, and the result is checked
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
 from core.errors import DocumentError
+from ingest.atomic import write_atomic
 
 # The formats `rag ingest` reads (ingest.loaders.SUPPORTED_SUFFIXES), as the uploader wants them: no dots.
 UPLOAD_TYPES = ("pdf", "docx", "html", "htm", "md", "txt", "jsonl")
@@ -59,14 +58,7 @@ def save_upload(folder: Path, name: str, data: bytes) -> Path:
     target = (folder / safe_upload_name(name)).resolve()
     if target.parent != folder.resolve():
         raise DocumentError(name, "the file name points outside the upload folder", "rename the file")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, data)
     return target
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +192,7 @@ def ensure_eval_index(
     dataset: BeirDataset, settings, embedder=None, on_progress: Callable | None = None
 ) -> None:
     """Ingest the corpus into settings.index_dir through the normal pipeline unless already done there."""
+    from ingest.atomic import write_json_atomic
     from ingest.pipeline import ingest_paths
 
     marker = Path(settings.index_dir) / "eval-corpus.json"
@@ -204,9 +204,7 @@ def ensure_eval_index(
         raise DataError(
             f"{dataset.corpus_path}: could not be indexed: {failed[0].error}", "fix the corpus file"
         )
-    tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(json.dumps({"corpus": str(dataset.corpus_path)}), encoding="utf-8")
-    os.replace(tmp, marker)
+    write_json_atomic(marker, {"corpus": str(dataset.corpus_path)})
 
 
 def run_modes(retriever, dataset: BeirDataset, modes: list[str], bar=None) -> dict[str, dict[str, float]]:

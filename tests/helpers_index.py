@@ -112,7 +112,7 @@ def build_index(
             path, digest, collection, [doc], chunks, embedder.encode([c.text for c in chunks])
         )
     store.mark_ingested()
-    store.save_vectors()
+    store.save_derived()
     return store
 
 
