@@ -48,7 +48,11 @@ def run(tree: Path, args: list[str], env: dict[str, str]) -> tuple[float, subpro
     """Run `python ARGS` with `tree` first on the path; (wall seconds, result)."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, *args], cwd=tree, env={**env, "PYTHONPATH": str(tree)}, capture_output=True, text=True
+        [sys.executable, *args],
+        cwd=tree,
+        env={**env, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
     )
     if done.returncode not in (0, 4):
         raise SystemExit(f"{tree}: {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -74,7 +78,9 @@ def measure(tree: Path, index: Path, env: dict[str, str]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--old", type=Path, required=True, help="checkout of the earlier code")
     parser.add_argument("--new", type=Path, default=REPO, help="checkout of the new code (default: this one)")
     parser.add_argument("--repeats", type=int, default=5)

@@ -40,7 +40,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("--split", default="test", help="qrels/<SPLIT>.tsv to evaluate (default: test)")
     p.add_argument("--mode", choices=MODE_CHOICES, default="all", help="retrieval mode(s) (default: all)")
-    p.add_argument("--index", dest="index_dir", metavar="DIR", help="index folder to build or reuse (SQuAD files: folder for the paragraphs and indexes)")
+    p.add_argument(
+        "--index",
+        dest="index_dir",
+        metavar="DIR",
+        help="index folder to build or reuse (SQuAD files: folder for the paragraphs and indexes)",
+    )
     p.add_argument("--model", dest="embedding_model", metavar="ID_OR_PATH", help="embedding model")
     p.add_argument("--n", type=int, metavar="N", help="SQuAD files: ask N questions drawn at random")
     p.add_argument("--seed", type=int, default=0, help="SQuAD files: seed for --n and the held-out half")
