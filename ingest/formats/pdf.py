@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from pathlib import Path
@@ -23,14 +24,14 @@ _CORRUPT_HINT = (
 )
 
 
-def _open_reader(path: Path):
+def _open_reader(path: Path, data: bytes):
     """A PdfReader that is decrypted (empty user password) or a DocumentError."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # recoverable-structure warnings are noise here
     try:
-        reader = PdfReader(str(path), strict=False)
+        reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(str(path), "is encrypted (password-protected)", _DECRYPT_HINT)
         len(reader.pages)  # forces the page tree to be parsed, so damage shows up here
@@ -128,9 +129,9 @@ def _page_headings(text: str, entries: list[tuple[int, str]], stack: HeadingStac
     return tuple(headings)
 
 
-def load_pdf(path: Path) -> LoadedDocument:
-    """Load a PDF page by page, or raise DocumentError (corrupt, encrypted, or no text layer)."""
-    reader = _open_reader(path)
+def load_pdf(path: Path, data: bytes) -> LoadedDocument:
+    """Load a PDF (its bytes) page by page, or raise DocumentError (corrupt, encrypted, or no text layer)."""
+    reader = _open_reader(path, data)
     texts = _page_texts(reader, path)
     if not any(texts):
         raise DocumentError(str(path), f"has no extractable text in {len(texts)} page(s)", _OCR_HINT)
