@@ -26,6 +26,7 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = (
     ".txt",
     ".jsonl",
     ".jsonl.gz",
+    *(".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".csv", ".tsv", ".xlsx"),
 )
 
 _DOC_TYPES = {
@@ -38,6 +39,8 @@ _DOC_TYPES = {
     ".txt": "txt",
     ".jsonl": "jsonl",
     ".jsonl.gz": "jsonl",
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"), "image"),
+    **{".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx"},
 }
 _SKIPPED_PREFIXES = (".", "~$")  # hidden files, and the lock files Word leaves beside open documents
 _MB = 1024 * 1024
@@ -135,6 +138,10 @@ def _dispatch(path: Path, suffix: str, data: bytes) -> list[LoadedDocument]:
     from ingest.formats import beir, pdf, textfile, webpage, word
 
     doc_type = _DOC_TYPES[suffix]
+    if doc_type in ("image", "csv", "tsv", "xlsx"):
+        from ingest.formats import images, sheets
+
+        return [images.load_image(path) if doc_type == "image" else sheets.load_sheet(path, data)]
     if doc_type == "pdf":
         return [pdf.load_pdf(path)]
     if doc_type == "docx":

@@ -194,9 +194,11 @@ class _Ingest:
 
     def _load_and_chunk(self, path: str) -> tuple[list[LoadedDocument], list[Chunk]]:
         from ingest.chunker import chunk_document
+        from ingest.formats.limits import configured_formats
         from ingest.loaders import load_file
 
-        docs = load_file(Path(path), self.settings.max_file_mb)
+        with configured_formats(self.settings):
+            docs = load_file(Path(path), self.settings.max_file_mb)
         chunks = [
             c
             for d in docs
