@@ -52,7 +52,18 @@ def _utf16_without_bom(head: bytes) -> str | None:
         return "utf-16-le"
     if even_nuls / half > 0.3 and odd_nuls / half < 0.05:
         return "utf-16-be"
+    # Chinese (or other non-Latin) UTF-16 has NULs only beside its ASCII spaces and line ends: few, but all
+    # on one side. Accept it when the whole sample then decodes to printable text.
+    for encoding, nuls, other in (("utf-16-le", odd_nuls, even_nuls), ("utf-16-be", even_nuls, odd_nuls)):
+        if nuls and not other and _printable(head, encoding):
+            return encoding
     return None
+
+
+def _printable(head: bytes, encoding: str) -> bool:
+    text = head.decode(encoding, "ignore")  # "ignore": the sample may cut a surrogate pair in half
+    shown = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+    return bool(text) and shown / len(text) > 0.98
 
 
 def _guess_legacy(data: bytes) -> str | None:

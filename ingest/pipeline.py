@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ import numpy as np
 from core.config import Settings
 from core.errors import DocumentError, IndexNotFound, RagError
 from core.types import Chunk, LoadedDocument
-from ingest.embedder import Embedder, LazyEmbedder, length_order, load_embedder, resolve_model
+from ingest.embedder import Embedder, LazyEmbedder, load_embedder, resolve_model
+from ingest.embedding_math import length_order
 from ingest.lock import WriterLock
 from ingest.store import MANIFEST_FILE, IndexStore, Manifest, mismatch_error, read_manifest
 
@@ -107,15 +109,20 @@ class _Ingest:
         self.files_total = 0
 
     def run(self, paths: Iterable[str | os.PathLike]) -> IngestReport:
-        from ingest.loaders import iter_input_files
+        from ingest.loaders import display_path, iter_inputs
 
         started = time.perf_counter()
         roots = [Path(os.path.abspath(Path(p).expanduser())) for p in paths]  # keep symlink names users see
         missing = [r for r in roots if not r.exists()]
-        files = [os.path.abspath(f) for f in iter_input_files([r for r in roots if r.exists()])]
+        inputs = list(iter_inputs([r for r in roots if r.exists()]))
+        self.folders = {display_path(f): folder for f, folder in inputs}
+        self.on_disk = {display_path(f): f for f, _ in inputs}  # stored name -> the path to open
+        files = list(self.on_disk)
         self.files_total = len(files) + len(missing)
         for root in missing:
-            self._finish(FileResult(str(root), "failed", error="no such file or folder; check the path"))
+            self._finish(
+                FileResult(display_path(root), "failed", error="no such file or folder; check the path")
+            )
         self._remove_deleted([str(r) for r in roots if r.is_dir()], set(files))
         pending: list[_Prepared] = []
         for path in files:
@@ -138,7 +145,8 @@ class _Ingest:
     def _finish(self, result: FileResult) -> None:
         self.report.files.append(result)
         failed_again = self.previously_failed.get(result.path) == result.error
-        if result.status == "failed" and os.path.lexists(result.path) and not failed_again:
+        exists = result.path in getattr(self, "on_disk", {}) or os.path.lexists(result.path)
+        if result.status == "failed" and exists and not failed_again:
             self.store.record_failure(result.path, result.error)
         self.on_progress(
             IngestProgress(len(self.report.files), self.files_total, result.path, self.report.chunks_embedded)
@@ -156,10 +164,12 @@ class _Ingest:
                 self._finish(FileResult(path, "removed"))
 
     def _prepare(self, path: str) -> _Prepared | FileResult:
-        """Hash, then load and chunk a changed file; a FileResult when there is nothing to embed."""
+        """Read once, hash those bytes, and load and chunk them when changed; a FileResult if nothing to embed."""
+        from ingest.loaders import read_input
+
         try:
-            self._check_size(path)
-            content_hash = file_sha256(path)
+            data = read_input(self.on_disk[path], self.settings.max_file_mb, self.folders[path])
+            content_hash = hashlib.sha256(data).hexdigest()
             if (
                 self.known.get(path) == content_hash
                 and self.store.source_collection(path) == self.settings.collection
@@ -167,7 +177,7 @@ class _Ingest:
                 if path in self.previously_failed:
                     self.store.remove_failure(path)  # the stored version is current again
                 return FileResult(path, "unchanged")
-            docs, chunks = self._load_and_chunk(path)
+            docs, chunks = self._load_and_chunk(path, data)
         except DocumentError as err:
             return FileResult(path, "failed", error=f"{err.problem}; {err.hint}" if err.hint else err.problem)
         except OSError as err:
@@ -183,22 +193,13 @@ class _Ingest:
         status = "updated" if path in self.known else "added"
         return _Prepared(path, content_hash, status, docs, chunks)
 
-    def _check_size(self, path: str) -> None:
-        size_mb = os.path.getsize(path) / 2**20
-        if size_mb > self.settings.max_file_mb:
-            raise DocumentError(
-                path,
-                f"is {size_mb:.1f} MB, over the {self.settings.max_file_mb:g} MB limit",
-                "raise it with --max-file-mb or split the file",
-            )
-
-    def _load_and_chunk(self, path: str) -> tuple[list[LoadedDocument], list[Chunk]]:
+    def _load_and_chunk(self, path: str, data: bytes) -> tuple[list[LoadedDocument], list[Chunk]]:
         from ingest.chunker import chunk_document
         from ingest.formats.limits import configured_formats
-        from ingest.loaders import load_file
+        from ingest.loaders import parse
 
         with configured_formats(self.settings):
-            docs = load_file(Path(path), self.settings.max_file_mb)
+            docs = parse(self.on_disk[path], data, self.settings.max_file_mb)
         chunks = [
             c
             for d in docs
@@ -285,7 +286,7 @@ def check_chunk_budget(settings: Settings, embedder: Embedder) -> None:
 def embedder_for(settings: Settings) -> Embedder:
     """The model for `settings`; for an existing index checked against its manifest first and loaded lazily."""
     if not Path(settings.index_dir, MANIFEST_FILE).exists():
-        embedder = load_embedder(settings.embedding_model, settings.device)
+        embedder = load_embedder(settings)
         check_chunk_budget(settings, embedder)
         return embedder
     have = read_manifest(Path(settings.index_dir))
@@ -293,7 +294,7 @@ def embedder_for(settings: Settings) -> Embedder:
     wanted = Manifest(name, have.dim, settings.chunk_tokens, settings.chunk_overlap)
     if have != wanted:  # fail fast, before a slow model load
         raise mismatch_error(Path(settings.index_dir), have, wanted)
-    return LazyEmbedder(settings.embedding_model, settings.device, have.embedding_model, have.dim)
+    return LazyEmbedder(partial(load_embedder, settings), have.embedding_model, have.dim)
 
 
 def ingest_paths(
@@ -313,7 +314,7 @@ def ingest_paths(
         try:
             return _Ingest(store, embedder, settings, on_progress).run(paths)
         finally:
-            store.save_vectors()  # also after Ctrl-C: the cache then matches what was committed
+            store.save_derived()  # also after Ctrl-C: the derived indexes then match what was committed
             store.close()
 
 
@@ -328,7 +329,7 @@ def remove_paths(paths: Iterable[str | os.PathLike], settings: Settings) -> int:
             indexed = set(store.sources()) | {f.path for f in store.failed()}
             doomed = sorted(p for p in indexed if any(_under(p, t) for t in targets))
             removed = store.remove_sources(doomed) if doomed else 0
-            store.save_vectors()
+            store.save_derived()
             return removed
         finally:
             store.close()

@@ -186,7 +186,7 @@ def test_corrupt_pdf(tmp_path):
     assert "not a readable PDF" in err.problem
 
 
-def test_pdf_without_text_layer_needs_ocr(tmp_path):
+def test_pdf_without_text_layer_and_no_ocr_text(tmp_path):
     err = _error(make_image_only_pdf(tmp_path / "scan.pdf"))
     assert "no extractable text" in err.problem and "OCR" in err.hint
 
@@ -226,10 +226,10 @@ def test_unreadable_file(tmp_path):
 def test_unreadable_file_via_permission_error(tmp_path, monkeypatch):
     path = make_text(tmp_path / "secret.txt", "hidden")
 
-    def deny(self):
+    def deny(*args):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(type(path), "read_bytes", deny)
+    monkeypatch.setattr("ingest.loaders.os.open", deny)  # files are opened with os.open (O_NONBLOCK)
     err = _error(path)
     assert "permission denied" in err.problem and "chmod" in err.hint
 
@@ -238,7 +238,7 @@ def test_missing_and_unsupported_files(tmp_path):
     assert "does not exist" in _error(tmp_path / "gone.txt").problem
     (tmp_path / "folder.md").mkdir()
     assert "is a folder" in _error(tmp_path / "folder.md").problem
-    err = _error(make_text(tmp_path / "sheet.xlsx", "x"))
+    err = _error(make_text(tmp_path / "slides.key", "x"))
     assert "unsupported" in err.problem and ".pdf" in err.hint
 
 
@@ -247,13 +247,29 @@ def test_missing_and_unsupported_files(tmp_path):
     [
         (['{"_id": "1", "text": "ok"}', '{"_id": "2", "text": "broken'], "line 2 is not valid JSON"),
         (['{"_id": "1", "text": "ok"}', "", '{"title": "no id"}'], "line 3 has no `_id`"),
-        (['["a list"]'], "line 1 has no `_id`"),
-        (['{"_id": "1", "text": "a"}', '{"_id": "1", "text": "b"}'], "line 2 repeats _id '1' from line 1"),
+        (['{"_id": "1", "text": "ok"}', '["a list"]'], "line 2 has no `_id`"),
+        (['{"_id": "1", "text": "ok"}', '{"_id": null, "text": "x"}'], "line 2 has an `_id` that is not"),
     ],
 )
-def test_malformed_jsonl_names_the_line(tmp_path, lines, expected):
+def test_malformed_jsonl_line_is_skipped_with_a_warning_naming_it(tmp_path, caplog, lines, expected):
+    # Issue 10 item 14: one bad line used to fail the whole corpus; now it is skipped and named.
     path = make_text(tmp_path / "corpus.jsonl", "\n".join(lines) + "\n")
-    assert expected in _error(path).problem
+    docs = load_file(path)
+    assert [d.record_id for d in docs] == ["1"] and docs[0].pages[0].text == "ok"
+    assert expected in caplog.text and "corpus.jsonl" in caplog.text
+
+
+def test_jsonl_of_only_malformed_lines_fails_and_duplicate_ids_still_fail(tmp_path):
+    assert "no text" in _error(make_text(tmp_path / "bad.jsonl", '["a list"]\n')).problem
+    dup = make_text(tmp_path / "dup.jsonl", '{"_id": "1", "text": "a"}\n{"_id": "1", "text": "b"}\n')
+    assert "line 2 repeats _id '1' from line 1" in _error(dup).problem
+
+
+def test_jsonl_fields_that_are_not_strings_never_become_python_reprs(tmp_path):
+    line = '{"_id": 7, "title": ["Alpha", "Beta"], "text": null}\n{"_id": "8", "title": null, "text": {"a": 1}}\n'
+    line += '{"_id": "9", "title": None, "text": "body"}\n'.replace("None", "null")
+    docs = load_file(make_text(tmp_path / "c.jsonl", line))
+    assert [(d.record_id, d.pages[0].text) for d in docs] == [("7", "Alpha Beta"), ("9", "body")]
 
 
 def test_bad_gzip(tmp_path):
@@ -276,7 +292,7 @@ def test_iter_input_files_walks_sorted_and_skips_hidden_and_unsupported(tmp_path
         "top.txt",
         ".hidden.txt",
         ".git/config.txt",
-        "image.png",
+        "drawing.svg",
         "~$lock.docx",
         "c.jsonl.gz",
     ]:

@@ -9,9 +9,9 @@ from core.types import LoadedDocument, Page
 from ingest.formats.ocr import ocr_image_file
 
 
-def load_image(path: Path) -> LoadedDocument:
+def load_image(path: Path, data: bytes) -> LoadedDocument:
     """OCR an image file into pages numbered from 1, or raise DocumentError (unreadable, no text)."""
-    results = ocr_image_file(path)
+    results = ocr_image_file(path, data)
     if not any(r.text.strip() for r in results):
         raise DocumentError(
             str(path),

@@ -7,6 +7,7 @@ format readers keep their plain signatures.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -132,12 +133,12 @@ def ocr_image(image, where: str, options: OcrOptions | None = None) -> OcrPage:
     return text_from_tsv(data)
 
 
-def _open_image(path: Path, options: OcrOptions):
+def _open_image(path: Path, data: bytes, options: OcrOptions):
     from PIL import Image, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = options.max_pixels  # Pillow raises DecompressionBombError beyond twice this
     try:
-        image = Image.open(path)
+        image = Image.open(io.BytesIO(data))
         pixels = image.width * image.height
         if pixels > options.max_pixels:
             raise DocumentError(
@@ -161,12 +162,12 @@ def _open_image(path: Path, options: OcrOptions):
     return image
 
 
-def ocr_image_file(path: Path) -> list[OcrPage]:
+def ocr_image_file(path: Path, data: bytes) -> list[OcrPage]:
     """OCR every frame of an image file (multi-page TIFFs have several)."""
     from PIL import ImageSequence
 
     options = current_options()
-    image = _open_image(path, options)
+    image = _open_image(path, data, options)
     frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(image)][: options.max_pages]
     pages = []
     for index, frame in enumerate(frames):
@@ -175,7 +176,7 @@ def ocr_image_file(path: Path) -> list[OcrPage]:
     return pages
 
 
-def ocr_pdf_pages(path: Path, indexes: list[int]) -> dict[int, OcrPage]:
+def ocr_pdf_pages(path: Path, data: bytes, indexes: list[int]) -> dict[int, OcrPage]:
     """OCR the given 0-based pages of a PDF, rendered with pypdfium2 at the configured dpi."""
     import pypdfium2
 
@@ -187,7 +188,7 @@ def ocr_pdf_pages(path: Path, indexes: list[int]) -> dict[int, OcrPage]:
             "split the PDF, or raise RAG_OCR_MAX_PAGES if it should be read in one go",
         )
     try:
-        pdf = pypdfium2.PdfDocument(str(path))
+        pdf = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as err:
         raise DocumentError(str(path), f"cannot be rendered for OCR ({err})", "re-export the PDF") from err
     try:

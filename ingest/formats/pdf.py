@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from pathlib import Path
@@ -21,14 +22,14 @@ _CORRUPT_HINT = (
 )
 
 
-def _open_reader(path: Path):
+def _open_reader(path: Path, data: bytes):
     """A PdfReader that is decrypted (empty user password) or a DocumentError."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # recoverable-structure warnings are noise here
     try:
-        reader = PdfReader(str(path), strict=False)
+        reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(str(path), "is encrypted (password-protected)", _DECRYPT_HINT)
         len(reader.pages)  # forces the page tree to be parsed, so damage shows up here
@@ -126,11 +127,11 @@ def _page_headings(text: str, entries: list[tuple[int, str]], stack: HeadingStac
     return tuple(headings)
 
 
-def load_pdf(path: Path) -> LoadedDocument:
-    """Load a PDF page by page, or raise DocumentError (corrupt, encrypted, or no text layer)."""
-    reader = _open_reader(path)
+def load_pdf(path: Path, data: bytes) -> LoadedDocument:
+    """Load a PDF (its bytes) page by page, or raise DocumentError (corrupt, encrypted, or no text layer)."""
+    reader = _open_reader(path, data)
     texts = _page_texts(reader, path)
-    scanned = _ocr_scanned(path, texts)
+    scanned = _ocr_scanned(path, data, texts)
     texts = [scanned[i].text if i in scanned else text for i, text in enumerate(texts)]
     if not any(texts):
         raise DocumentError(str(path), f"has no extractable text in {len(texts)} page(s)", _OCR_HINT)
@@ -146,12 +147,12 @@ def load_pdf(path: Path) -> LoadedDocument:
     return LoadedDocument(path=str(path), doc_type="pdf", pages=tuple(pages), title=title)
 
 
-def _ocr_scanned(path: Path, texts: list[str]) -> dict:
+def _ocr_scanned(path: Path, data: bytes, texts: list[str]) -> dict:
     """OCR results for the pages without a text layer (mixed PDFs are read page by page)."""
     from ingest.formats.ocr import ocr_pdf_pages
 
     empty = [index for index, text in enumerate(texts) if not text.strip()]
-    return ocr_pdf_pages(path, empty) if empty else {}
+    return ocr_pdf_pages(path, data, empty) if empty else {}
 
 
 def _pdf_title(reader) -> str:

@@ -62,11 +62,11 @@ def _sheet_page(name: str, rows: list[list], number: int) -> Page | None:
     return Page(text=text, page=number, headings=(Heading(0, (name,)),))
 
 
-def _xlsx_sheets(path: Path) -> list[tuple[str, list[list]]]:
+def _xlsx_sheets(path: Path, data: bytes) -> list[tuple[str, list[list]]]:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
         raise DocumentError(
             str(path), f"is not a readable .xlsx file ({type(err).__name__})", _BAD_XLSX_HINT
@@ -92,7 +92,7 @@ def load_sheet(path: Path, data: bytes) -> LoadedDocument:
     """A spreadsheet or CSV/TSV file, one page per visible sheet, or DocumentError."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        sheets = _xlsx_sheets(path)
+        sheets = _xlsx_sheets(path, data)
     else:
         sheets = _delimited(path, data, "\t" if suffix == ".tsv" else ",")
     pages = [p for i, (name, rows) in enumerate(sheets) if (p := _sheet_page(name, rows, i + 1))]

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from core.types import Heading, LoadedDocument, Page
+from ingest.encoding import decode_text
 from ingest.formats.structure import HeadingStack
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
@@ -50,13 +51,22 @@ def _markdown_headings(text: str) -> tuple[tuple[Heading, ...], str]:
     return tuple(headings), title
 
 
-def load_markdown(path: Path, text: str) -> LoadedDocument:
-    """A Markdown file as one page, text unchanged, with heading paths."""
+def _as_text(path: Path, data: bytes | str) -> str:
+    return data if isinstance(data, str) else decode_text(data, str(path))
+
+
+def load_markdown(path: Path, data: bytes | str) -> LoadedDocument:
+    """A Markdown file as one page, text unchanged, with heading paths; only front matter counts as empty."""
+    text = _as_text(path, data)
+    lines = text.split("\n")
+    if not "\n".join(lines[_front_matter_lines(lines) :]).strip():
+        text = ""  # YAML metadata alone is not content to answer from
     headings, title = _markdown_headings(text)
     page = Page(text=text, page=None, headings=headings)
     return LoadedDocument(path=str(path), doc_type="md", pages=(page,), title=title or path.stem)
 
 
-def load_text(path: Path, text: str) -> LoadedDocument:
+def load_text(path: Path, data: bytes | str) -> LoadedDocument:
     """A plain-text file as one page."""
+    text = _as_text(path, data)
     return LoadedDocument(path=str(path), doc_type="txt", pages=(Page(text=text),), title=path.stem)

@@ -20,6 +20,9 @@ _BLOCKS = frozenset(
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _LINE_SPACES = re.compile(r" *\n *")
+# Deeper than this, a subtree is read as plain text: real pages nest a few dozen levels, and walking
+# thousands of levels recursively would overflow the stack.
+MAX_DEPTH = 200
 
 
 class _Walker:
@@ -28,6 +31,7 @@ class _Walker:
     def __init__(self) -> None:
         self.builder = PageBuilder()
         self._inline: list[str] = []
+        self._depth = 0
 
     def flush(self) -> None:
         """End the current paragraph: collapse its whitespace and hand it to the builder."""
@@ -44,8 +48,12 @@ class _Walker:
             if isinstance(child, NavigableString):
                 if not isinstance(child, PreformattedString):  # comments, CDATA, doctype
                     self._inline.append(child.replace("\n", " "))
+            elif isinstance(child, Tag) and self._depth >= MAX_DEPTH:
+                self._inline.append(child.get_text(" "))  # iterative in bs4: no recursion left to overflow
             elif isinstance(child, Tag):
+                self._depth += 1
                 self._visit(child)
+                self._depth -= 1
 
     def _visit(self, tag) -> None:
         name = tag.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -19,16 +20,30 @@ _BAD_DOCX_HINT = (
 )
 
 
-def _open_document(path: Path):
+def _open_document(path: Path, data: bytes):
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     try:
-        return docx.Document(str(path))
+        return docx.Document(io.BytesIO(data))
+    except XMLSyntaxError as err:
+        raise _xml_error(path, err) from err
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as err:
         raise DocumentError(
             str(path), f"is not a readable .docx file ({type(err).__name__})", _BAD_DOCX_HINT
         ) from err
+
+
+def _xml_error(path: Path, err) -> DocumentError:
+    """Entity expansion ("billion laughs") gets its own message; other XML damage the re-save hint."""
+    if "entit" in str(err).lower():
+        return DocumentError(
+            str(path),
+            "defines XML entities that expand without end (a 'billion laughs' file)",
+            "it looks built to exhaust memory; do not index it, or re-save it from Word or LibreOffice",
+        )
+    return DocumentError(str(path), f"has damaged XML inside ({err})", _BAD_DOCX_HINT)
 
 
 def _style_name(paragraph) -> str:
@@ -60,11 +75,11 @@ def _table_text(table) -> str:
     return "\n".join(lines)
 
 
-def load_docx(path: Path) -> LoadedDocument:
-    """Load a .docx file as one page with heading paths, or raise DocumentError."""
+def load_docx(path: Path, data: bytes) -> LoadedDocument:
+    """Load a .docx file (its bytes) as one page with heading paths, or raise DocumentError."""
     from docx.table import Table
 
-    document = _open_document(path)
+    document = _open_document(path, data)
     builder = PageBuilder()
     title = ""
     for block in document.iter_inner_content():
