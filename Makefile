@@ -7,10 +7,12 @@ RAG := .venv/bin/rag
 
 setup:
 	bash scripts/setup.sh
+	bash scripts/install_tesseract.sh
 
 setup-dev:
 	bash scripts/setup.sh dev
 	bash scripts/install_chromium.sh
+	bash scripts/install_tesseract.sh
 
 run: setup
 	$(RAG) ingest data/sample

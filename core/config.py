@@ -46,6 +46,13 @@ class Settings:
     # (Chinese questions: word overlap only, MiniLM scores any Chinese pair near 0.5); calibrated on data/sample
     min_relevance: float = 0.25
     api_key: str = ""  # for OpenAI-compatible servers that want one
+    # --- OCR and spreadsheets (issue 14) ---
+    ocr_languages: str = "eng+chi_sim"  # Tesseract languages for scanned PDF pages and images
+    ocr_dpi: int = 300  # scanned PDF pages are rendered at this resolution for OCR
+    ocr_max_pages: int = 500  # a PDF with more scanned pages is refused (OCR runs ~10-20 pages/min per core)
+    ocr_page_timeout_s: float = 120.0  # one page that takes longer is given up
+    ocr_max_pixels: int = 50_000_000  # larger images are refused
+    max_sheet_rows: int = 100_000  # a sheet with more rows is refused
 
     def with_overrides(self, **values) -> Settings:
         """A copy with the given non-None values replaced."""

@@ -24,6 +24,7 @@ class Page:
     text: str
     page: int | None = None  # 1-based page number, PDFs only
     headings: tuple[Heading, ...] = ()
+    ocr_confidence: float | None = None  # mean Tesseract word confidence (0-100) when the text came from OCR
 
 
 @dataclass(frozen=True)

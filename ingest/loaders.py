@@ -43,6 +43,13 @@ FILE_TYPES: dict[str, FileType] = {
     ".txt": FileType("txt", "ingest.formats.textfile:load_text"),
     ".jsonl": FileType("jsonl", "ingest.formats.beir:load_beir"),
     ".jsonl.gz": FileType("jsonl", "ingest.formats.beir:load_beir"),
+    **dict.fromkeys(
+        (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"),
+        FileType("image", "ingest.formats.images:load_image"),
+    ),
+    ".csv": FileType("csv", "ingest.formats.sheets:load_sheet"),
+    ".tsv": FileType("tsv", "ingest.formats.sheets:load_sheet"),
+    ".xlsx": FileType("xlsx", "ingest.formats.sheets:load_sheet"),
 }
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(FILE_TYPES)
 _SKIPPED_PREFIXES = (".", "~$")  # hidden files, and the lock files Word leaves beside open documents
@@ -207,7 +214,9 @@ def _check_suffix(path: Path) -> str:
     return suffix
 
 
-def parse(path: str | os.PathLike, data: bytes, max_file_mb: float = Settings.max_file_mb) -> list[LoadedDocument]:
+def parse(
+    path: str | os.PathLike, data: bytes, max_file_mb: float = Settings.max_file_mb
+) -> list[LoadedDocument]:
     """The documents in `data`, the bytes of the file at `path` (one per BEIR record for .jsonl corpora)."""
     path = Path(os.path.abspath(path))
     suffix = _check_suffix(path)

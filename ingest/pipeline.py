@@ -195,9 +195,11 @@ class _Ingest:
 
     def _load_and_chunk(self, path: str, data: bytes) -> tuple[list[LoadedDocument], list[Chunk]]:
         from ingest.chunker import chunk_document
+        from ingest.formats.limits import configured_formats
         from ingest.loaders import parse
 
-        docs = parse(self.on_disk[path], data, self.settings.max_file_mb)
+        with configured_formats(self.settings):
+            docs = parse(self.on_disk[path], data, self.settings.max_file_mb)
         chunks = [
             c
             for d in docs

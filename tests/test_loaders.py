@@ -186,7 +186,7 @@ def test_corrupt_pdf(tmp_path):
     assert "not a readable PDF" in err.problem
 
 
-def test_pdf_without_text_layer_needs_ocr(tmp_path):
+def test_pdf_without_text_layer_and_no_ocr_text(tmp_path):
     err = _error(make_image_only_pdf(tmp_path / "scan.pdf"))
     assert "no extractable text" in err.problem and "OCR" in err.hint
 
@@ -238,7 +238,7 @@ def test_missing_and_unsupported_files(tmp_path):
     assert "does not exist" in _error(tmp_path / "gone.txt").problem
     (tmp_path / "folder.md").mkdir()
     assert "is a folder" in _error(tmp_path / "folder.md").problem
-    err = _error(make_text(tmp_path / "sheet.xlsx", "x"))
+    err = _error(make_text(tmp_path / "slides.key", "x"))
     assert "unsupported" in err.problem and ".pdf" in err.hint
 
 
@@ -292,7 +292,7 @@ def test_iter_input_files_walks_sorted_and_skips_hidden_and_unsupported(tmp_path
         "top.txt",
         ".hidden.txt",
         ".git/config.txt",
-        "image.png",
+        "drawing.svg",
         "~$lock.docx",
         "c.jsonl.gz",
     ]:

@@ -16,9 +16,7 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 _JUNK_TITLE = re.compile(r"^(microsoft \w+ - |untitled$)|\.(docx?|pdf|pptx?|odt|tex|dvi|txt)$", re.IGNORECASE)
 _SENTENCE_END = frozenset(".!?:\"')")
 _DECRYPT_HINT = "the PDF is encrypted; remove the password, e.g. qpdf --decrypt --password=PASS in.pdf out.pdf, and ingest again"
-_OCR_HINT = (
-    "it is probably scanned images; run OCR first, e.g. ocrmypdf in.pdf out.pdf, and ingest the result"
-)
+_OCR_HINT = "OCR found no text either; check that the scans show text at a readable size (about 300 dpi)"
 _CORRUPT_HINT = (
     "the file is damaged or not really a PDF; re-export it, or try a repair with: qpdf in.pdf fixed.pdf"
 )
@@ -133,6 +131,8 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
     """Load a PDF (its bytes) page by page, or raise DocumentError (corrupt, encrypted, or no text layer)."""
     reader = _open_reader(path, data)
     texts = _page_texts(reader, path)
+    scanned = _ocr_scanned(path, data, texts)
+    texts = [scanned[i].text if i in scanned else text for i, text in enumerate(texts)]
     if not any(texts):
         raise DocumentError(str(path), f"has no extractable text in {len(texts)} page(s)", _OCR_HINT)
     outline = _outline_entries(reader)
@@ -140,9 +140,19 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
     pages = []
     for index, text in enumerate(texts):
         on_page = [(level, title) for page_index, level, title in outline if page_index == index]
-        pages.append(Page(text=text, page=index + 1, headings=_page_headings(text, on_page, stack)))
+        confidence = scanned[index].confidence if index in scanned else None
+        headings = _page_headings(text, on_page, stack)
+        pages.append(Page(text=text, page=index + 1, headings=headings, ocr_confidence=confidence))
     title = _pdf_title(reader) or (outline[0][2] if outline else "") or path.stem
     return LoadedDocument(path=str(path), doc_type="pdf", pages=tuple(pages), title=title)
+
+
+def _ocr_scanned(path: Path, data: bytes, texts: list[str]) -> dict:
+    """OCR results for the pages without a text layer (mixed PDFs are read page by page)."""
+    from ingest.formats.ocr import ocr_pdf_pages
+
+    empty = [index for index, text in enumerate(texts) if not text.strip()]
+    return ocr_pdf_pages(path, data, empty) if empty else {}
 
 
 def _pdf_title(reader) -> str:
