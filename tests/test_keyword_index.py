@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections import Counter
 
 import numpy as np
@@ -178,25 +177,27 @@ def test_a_corrupt_build_is_rebuilt_by_the_next_ingest(tmp_path):
     assert load_keyword_index(tmp_path).generation == store.generation
 
 
+def _save_and_load_many(index, folder, times: int) -> None:
+    for _ in range(times):
+        save_keyword_index(index, folder)
+        assert load_keyword_index(folder).generation == 3
+
+
 def test_concurrent_saves_never_break_the_pointer(tmp_path):
-    """Issue 10.13: the pointer was written under a fixed temp name; two savers raced on it."""
+    """Issue 10.13: the pointer was written under a fixed temp name; two saving processes raced on it.
+
+    Processes, not threads: CPython 3.11's ast module (used while loading) is not thread-safe.
+    """
+    import multiprocessing
+
     index = build_keyword_index([_chunk(i, t) for i, t in enumerate(DOCS)], generation=3)
-    errors: list[BaseException] = []
-
-    def save_many():
-        try:
-            for _ in range(40):
-                save_keyword_index(index, tmp_path)
-                assert load_keyword_index(tmp_path).generation == 3
-        except BaseException as err:  # noqa: BLE001 - collected and asserted below
-            errors.append(err)
-
-    threads = [threading.Thread(target=save_many) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    context = multiprocessing.get_context("fork")
+    savers = [context.Process(target=_save_and_load_many, args=(index, tmp_path, 40)) for _ in range(4)]
+    for saver in savers:
+        saver.start()
+    for saver in savers:
+        saver.join(timeout=300)
+    assert [saver.exitcode for saver in savers] == [0, 0, 0, 0]
     assert not list((tmp_path / "bm25").glob("*.tmp"))
 
 
