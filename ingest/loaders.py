@@ -13,12 +13,12 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
-import re
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from core.config import Settings
+from core.controls import CONTROL_RE
 from core.errors import DocumentError
 from core.types import LoadedDocument
 from ingest import limits
@@ -54,7 +54,6 @@ FILE_TYPES: dict[str, FileType] = {
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(FILE_TYPES)
 _SKIPPED_PREFIXES = (".", "~$")  # hidden files, and the lock files Word leaves beside open documents
 # C0 controls but tab and line ends, DEL, C1 controls: terminal escapes and binary debris, never text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def file_suffix(path: str | os.PathLike) -> str:
@@ -189,8 +188,8 @@ def _reader(suffix: str):
 
 def _without_controls(doc: LoadedDocument) -> LoadedDocument:
     """Control characters become spaces, one for one, so every offset into the text stays exact."""
-    pages = tuple(dataclasses.replace(p, text=_CONTROL.sub(" ", p.text)) for p in doc.pages)
-    return dataclasses.replace(doc, pages=pages, title=_CONTROL.sub(" ", doc.title))
+    pages = tuple(dataclasses.replace(p, text=CONTROL_RE.sub(" ", p.text)) for p in doc.pages)
+    return dataclasses.replace(doc, pages=pages, title=CONTROL_RE.sub(" ", doc.title))
 
 
 def _require_text(where: str, documents: list[LoadedDocument], max_file_mb: float) -> None:

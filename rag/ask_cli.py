@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from core.config import Settings
+from core.controls import visible_controls
 from core.errors import RagError
 
 JSON_KEYS = """--json prints one object:
@@ -103,7 +104,7 @@ def run_ask(args) -> int:
 
 def _print_stream(stream) -> None:
     for delta in stream:
-        sys.stdout.write(delta)
+        sys.stdout.write(visible_controls(delta))
         sys.stdout.flush()
     sys.stdout.write("\n")
 
@@ -115,7 +116,7 @@ def print_report(answer, relevance: float, threshold: float, out=None) -> None:
     if answer.found and unsupported:
         print("\nNot supported by the cited sources (check these):", file=out)
         for sentence in unsupported:
-            print(f"  ! {sentence.text}", file=out)
+            print(f"  ! {visible_controls(sentence.text)}", file=out)
     if not answer.found and relevance < threshold:
         note = f"best match scored {relevance:.2f}, below the relevance threshold {threshold:.2f}"
         print(f"\n(No passage is about this question: {note}.)", file=out)
@@ -140,12 +141,12 @@ def source_location(source) -> str:
     except ValueError:
         shown = str(path)
     where = f"{shown}:{chunk.page}" if chunk.page is not None else shown
-    return f"{where}  {chunk.heading}".rstrip()
+    return visible_controls(f"{where}  {chunk.heading}".rstrip())
 
 
 def _snippet(text: str, limit: int = 200) -> str:
     flat = " ".join(re.sub(r"^\s*#{1,6}\s+", "", line) for line in text.split("\n"))
-    flat = " ".join(flat.split())
+    flat = " ".join(visible_controls(flat).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
@@ -187,10 +188,10 @@ def _chat_turn(engine, question: str, history):
         deltas = iter(stream)
         first = next(deltas, "")  # retrieval (and the follow-up rewrite) has run once the first delta exists
         if stream.query and stream.query != question:
-            print(f"  (searching for: {stream.query})")
-        sys.stdout.write(first)
+            print(f"  (searching for: {visible_controls(stream.query)})")
+        sys.stdout.write(visible_controls(first))
         for delta in deltas:
-            sys.stdout.write(delta)
+            sys.stdout.write(visible_controls(delta))
             sys.stdout.flush()
         sys.stdout.write("\n")
         print_report(stream.answer, stream.relevance, engine.settings.min_relevance)

@@ -285,3 +285,22 @@ def test_rag_ask_json_in_a_subprocess(sample_index):
     assert data["found"] and data["sources"][data["sentences"][0]["citations"][0] - 1]["path"].endswith(
         "gans.pdf"
     )
+
+
+def test_terminal_escapes_from_documents_are_shown_not_run(capsys):
+    """Issue 10.12: an indexed document's ESC/OSC sequences must not reach the terminal raw."""
+    from core.types import Answer, AnswerSentence, Chunk, Source
+
+    hostile = "Red \x1b[31malert\x1b[0m and a title \x1b]0;pwned\x07 here."
+    chunk = Chunk("c1", "/d/x.txt", "/d/x.txt", None, 0, len(hostile), hostile, heading="H\x1b[2J")
+    answer = Answer(
+        question="q",
+        text=hostile + " [1]",
+        sentences=[AnswerSentence(hostile + " [1]", [1], 0.0, False)],
+        sources=[Source(1, chunk, 1.0)],
+    )
+    ask_cli._print_stream(iter([answer.text]))
+    ask_cli.print_report(answer, relevance=1.0, threshold=0.25)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[31malert" in out and "\\x1b]0;pwned\\x07" in out and "H\\x1b[2J" in out
