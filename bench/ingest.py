@@ -89,20 +89,24 @@ def peak_rss_mib() -> float:
 
 def int8_embedder(embedder):
     """The shipped opt-in CPU variant (`--model all-MiniLM-L6-v2@int8`): int8 dynamically quantised Linear layers."""
+    from core.config import load_settings
     from ingest.embedder import load_embedder
 
-    return load_embedder("all-MiniLM-L6-v2@int8", device="cpu")
+    return load_embedder(load_settings(embedding_model="all-MiniLM-L6-v2@int8", device="cpu"))
 
 
 def run_child(name: str, jsonl: Path, batch: int, chunk_tokens: int, overlap: int) -> dict:
     """Time one contender in this process; model loading is timed separately."""
+    from core.config import load_settings
     from ingest.embedder import bundled_model_path, load_embedder
 
     started = time.perf_counter()
     backend = (
         "auto" if name in ONNX_DEFAULT else "torch"
     )  # auto = ONNX Runtime here (first run exports, once)
-    embedder = load_embedder("all-MiniLM-L6-v2", device="cpu", backend=backend)
+    embedder = load_embedder(
+        load_settings(embedding_model="all-MiniLM-L6-v2", device="cpu", embed_backend=backend)
+    )
     load_s = time.perf_counter() - started
     n_passages = len(loaded_texts(jsonl))
     chunks = None
@@ -121,7 +125,6 @@ def run_child(name: str, jsonl: Path, batch: int, chunk_tokens: int, overlap: in
             model.encode(texts, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True)
         chunks = len(texts)
     elif name in ("rag_ingest", "rag_ingest_torch", "rag_ingest_long"):
-        from core.config import load_settings
         from ingest.pipeline import ingest_paths
 
         index = tempfile.mkdtemp(prefix="bench-index-")
@@ -175,13 +178,15 @@ def run_quality(jsonl: Path, batch: int) -> dict:
     """torch fp32 vs ONNX Runtime vs int8: embedding agreement and Recall@10 on queries answerable in the subset."""
     import numpy as np
 
+    from core.config import load_settings
     from ingest.embedder import load_embedder
     from ingest.loaders import load_file
 
-    fp32 = load_embedder("all-MiniLM-L6-v2", device="cpu", backend="torch")
+    cpu = load_settings(embedding_model="all-MiniLM-L6-v2", device="cpu")
+    fp32 = load_embedder(cpu.with_overrides(embed_backend="torch"))
     variants = {
         "fp32": fp32,
-        "onnx": load_embedder("all-MiniLM-L6-v2", device="cpu"),
+        "onnx": load_embedder(cpu.with_overrides(embed_backend="auto")),
         "int8": int8_embedder(fp32),
     }
     docs = load_file(jsonl, 1000)

@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from core.config import REPO_ROOT, load_settings  # noqa: E402
 from rag import fusion  # noqa: E402
-from rag.evaluate import METRICS, QueryCache, ensure_eval_index, eval_index_dir, load_beir, score_rankings  # noqa: E402
+from rag.evaluate import METRICS, ensure_eval_index, eval_index_dir, load_beir, score_rankings  # noqa: E402
 from rag.retriever import Retriever, open_retriever  # noqa: E402
 
 PYDOC = ROOT / "bench" / "datasets" / "pydoc_qa"
@@ -50,7 +50,7 @@ def open_dataset(root: Path, embedder) -> tuple[Retriever, dict[str, str]]:
     index_dir = eval_index_dir(dataset, settings, REPO_ROOT / "data" / "indexes")
     settings = settings.with_overrides(index_dir=str(index_dir))
     t0 = time.perf_counter()
-    ensure_eval_index(dataset, settings, load_embedder(settings.embedding_model, settings.device))
+    ensure_eval_index(dataset, settings, load_embedder(settings))
     print(f"# {root.name}: index {index_dir} ready in {time.perf_counter() - t0:.0f} s", flush=True)
     retriever = open_retriever(settings, embedder=embedder)
     records = {c.chunk_id: c.record_id for c in retriever.store.iter_chunks()}
@@ -211,11 +211,11 @@ def main() -> None:
         "--bm25-grid", metavar="SPLIT", help="only the BM25 k1/b grid on SciFact SPLIT (e.g. train)"
     )
     args = parser.parse_args()
-    from ingest.embedder import load_query_embedder
+    from ingest.embedder import QUERY_MEMORY, LazyEmbedder, load_embedder
 
     settings = load_settings()
-    embedder = QueryCache(
-        load_query_embedder(settings.embedding_model, settings.device)
+    embedder = LazyEmbedder(
+        lambda: load_embedder(settings, "query"), remember=QUERY_MEMORY
     )  # as `rag ask` embeds
     print(
         f"# retrieval benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "

@@ -36,6 +36,11 @@ class LoadedDocument:
     title: str = ""
     record_id: str | None = None  # BEIR `_id` for .jsonl corpora; None for ordinary files
 
+    @property
+    def doc_id(self) -> str:
+        """The document id: the path, or 'path#_id' for a BEIR record (chunks and the store both use this)."""
+        return f"{self.path}#{self.record_id}" if self.record_id is not None else self.path
+
 
 @dataclass(frozen=True)
 class Chunk:

@@ -68,10 +68,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every,
         time_budget_minutes=args.time_budget,
+        ema_decay=args.ema_decay,
+        lr_schedule=args.lr_schedule,
+        warmup_steps=args.warmup_steps,
+        snapshot_minutes=args.snapshot_minutes,
     )
     overrides = parse_overrides(args.family, args.set)
     if args.lr is not None:
         overrides["lr"] = args.lr
+    if args.conditional:
+        if args.family == "gan":
+            raise GenlabError("the GAN has no conditional form", "use --conditional with vae or diffusion")
+        overrides["num_classes"] = 10
     summary = train(out, tcfg, overrides, resume=args.resume)
     print(f"trained {args.family} to step {summary['step']} in {summary['train_seconds']} s -> {out}")
     print(f"next: genlab sample {out} --n 64 --out {out}/samples.png   or   genlab eval {out}")
@@ -83,10 +91,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from generative.sampling import generate, load_run, set_sample_steps, write_samples
 
     _set_threads(args)
-    run = load_run(args.run_dir, args.device)
+    run = load_run(args.run_dir, args.device, use_ema=not args.raw_weights)
     set_sample_steps(run, args.sample_steps)
-    path = write_samples(generate(run, args.n, args.seed), args.out)
-    print(f"wrote {args.n} samples of {run.family} (step {run.step}) to {path}")
+    path = write_samples(generate(run, args.n, args.seed, args.digit, args.guidance), args.out)
+    weights = "EMA" if run.ema else "raw"
+    print(f"wrote {args.n} samples of {run.family} (step {run.step}, {weights} weights) to {path}")
     return 0
 
 
@@ -95,14 +104,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from generative import evaluate
 
     _set_threads(args)
+    if args.snapshots:
+        curve = evaluate.evaluate_snapshots(args.run_dir, args.n, args.device, args.seed, args.sample_steps)
+        for point in curve["points"]:
+            print(json.dumps(point))
+        print(f"wrote {Path(args.run_dir) / 'curve.json'}")
+        return 0
     report = evaluate.evaluate_run(
-        args.run_dir, args.n, args.device, args.seed, sample_steps=args.sample_steps
+        args.run_dir,
+        args.n,
+        args.device,
+        args.seed,
+        sample_steps=args.sample_steps,
+        guidance=args.guidance,
+        use_ema=not args.raw_weights,
+        out_name=args.out_name,
     )
     summary = {k: report[k] for k in ("samples", "real_test_floor")} | {
         "reconstruction": report.get("reconstruction")
     }
     print(json.dumps(summary, indent=1))
-    print(f"wrote {Path(args.run_dir) / 'eval.json'}")
+    print(f"wrote {Path(args.run_dir) / args.out_name}")
     return 0
 
 
@@ -159,6 +181,15 @@ def _add_train_parser(sub) -> None:
     t.add_argument("--sample-every", type=int, default=500)
     t.add_argument("--checkpoint-every", type=int, default=500)
     t.add_argument(
+        "--conditional", action="store_true", help="class-conditional (diffusion: classifier-free guidance)"
+    )
+    t.add_argument("--ema-decay", type=float, default=0.999, help="EMA of the weights for sampling; 0: none")
+    t.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant")
+    t.add_argument("--warmup-steps", type=int, default=0, help="linear learning-rate warm-up")
+    t.add_argument(
+        "--snapshot-minutes", type=float, default=0.0, help="keep a checkpoint every MIN training minutes"
+    )
+    t.add_argument(
         "--set",
         action="append",
         default=[],
@@ -176,12 +207,19 @@ def _add_sample_and_eval_parsers(sub) -> None:
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--out", required=True)
     s.add_argument("--sample-steps", type=int, help="diffusion: DDIM steps (T for ancestral sampling)")
+    s.add_argument("--digit", type=int, help="conditional runs: the digit to draw")
+    s.add_argument("--guidance", type=float, help="conditional diffusion: guidance scale (0: unconditional)")
+    s.add_argument("--raw-weights", action="store_true", help="sample from the raw weights, not the EMA")
     _add_common(s)
     s.set_defaults(func=cmd_sample)
     e = sub.add_parser("eval", help="score a run with the cached digit classifier; writes eval.json")
     e.add_argument("run_dir")
     e.add_argument("--n", type=int, default=10000)
     e.add_argument("--sample-steps", type=int, help="diffusion: DDIM steps (T for ancestral sampling)")
+    e.add_argument("--guidance", type=float, help="conditional diffusion: guidance scale (0: unconditional)")
+    e.add_argument("--raw-weights", action="store_true", help="score the raw weights, not the EMA")
+    e.add_argument("--out-name", default="eval.json", help="report file in the run directory")
+    e.add_argument("--snapshots", action="store_true", help="score every snapshot; writes curve.json")
     _add_common(e)
     e.set_defaults(func=cmd_eval)
 

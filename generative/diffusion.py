@@ -1,5 +1,10 @@
 """DDPM (Ho et al. 2020): forward noising q(x_t | x_0), an epsilon-predicting UNet, ancestral sampling,
 with DDIM (Song et al. 2021) as the fewer-step sampler and the cosine schedule of Nichol & Dhariwal 2021.
+
+With num_classes > 0 the UNet is class-conditional and trained for classifier-free guidance (Ho & Salimans
+2022): the label is replaced by a null token with probability label_dropout, and sampling mixes the two
+predictions as eps = eps(x, null) + s * (eps(x, y) - eps(x, null)); s = 0 is the unconditional model, s = 1 the
+conditional one, s > 1 guides harder (s = 1 + w in Ho & Salimans' notation).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ class DiffusionConfig:
     width: int = 32  # channels at full resolution; 2x at the lower ones
     lr: float = 2e-4  # Ho et al. 2020
     sample_steps: int = 50  # DDIM steps used by `genlab sample/eval`; equal to timesteps means ancestral
+    num_classes: int = 0  # > 0: class-conditional (classifier-free guidance); 0: unconditional
+    label_dropout: float = 0.1  # share of training labels replaced by the null token (Ho & Salimans 2022)
+    guidance: float = 2.0  # default guidance scale s at sampling (conditional runs only)
 
 
 def linear_beta_schedule(timesteps: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
@@ -82,6 +90,9 @@ class UNet(nn.Module):
         w, t_dim = cfg.width, 4 * cfg.width
         self.width = w
         self.t_mlp = nn.Sequential(nn.Linear(w, t_dim), nn.SiLU(), nn.Linear(t_dim, t_dim))
+        self.num_classes = cfg.num_classes
+        # index num_classes is the null label of classifier-free guidance
+        self.label_emb = nn.Embedding(cfg.num_classes + 1, t_dim) if cfg.num_classes else None
         self.inp = nn.Conv2d(1, w, 3, padding=1)
         self.down1 = ResBlock(w, w, t_dim)
         self.pool1 = nn.Conv2d(w, w, 3, stride=2, padding=1)  # S -> S/2
@@ -92,8 +103,11 @@ class UNet(nn.Module):
         self.up1 = ResBlock(3 * w, w, t_dim)
         self.out = nn.Sequential(nn.GroupNorm(8, w), nn.SiLU(), nn.Conv2d(w, 1, 3, padding=1))
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         t_emb = self.t_mlp(timestep_embedding(t, self.width))  # (B, 4w)
+        if self.label_emb is not None:
+            y = torch.full_like(t, self.num_classes) if y is None else y  # None: the null label
+            t_emb = t_emb + self.label_emb(y)
         h1 = self.down1(self.inp(x), t_emb)  # (B, w, S, S)
         h2 = self.down2(self.pool1(h1), t_emb)  # (B, 2w, S/2, S/2)
         h = self.mid(self.pool2(h2), t_emb)  # (B, 2w, S/4, S/4)
@@ -127,18 +141,33 @@ class Diffusion(nn.Module):
         s = self.sqrt_one_minus_alphas_cumprod[t].view(-1, 1, 1, 1)
         return a * x0 + s * noise
 
-    def p_losses(self, x0: torch.Tensor, t: torch.Tensor | None = None, noise=None) -> torch.Tensor:
-        """L_simple = E ||eps - eps_theta(x_t, t)||^2 (Ho et al. 2020, eq. 14), t ~ Uniform."""
+    def p_losses(self, x0: torch.Tensor, t=None, noise=None, labels=None) -> torch.Tensor:
+        """L_simple = E ||eps - eps_theta(x_t, t[, y])||^2 (Ho et al. 2020, eq. 14), t ~ Uniform."""
         if t is None:
             t = torch.randint(0, self.cfg.timesteps, (x0.shape[0],), device=x0.device)  # (B,)
         noise = torch.randn_like(x0) if noise is None else noise
-        return F.mse_loss(self.model(self.q_sample(x0, t, noise), t).float(), noise.float())
+        y = None
+        if self.cfg.num_classes and labels is not None:
+            drop = torch.rand(labels.shape, device=labels.device) < self.cfg.label_dropout
+            y = torch.where(drop, torch.full_like(labels, self.cfg.num_classes), labels)  # (B,)
+        return F.mse_loss(self.model(self.q_sample(x0, t, noise), t, y).float(), noise.float())
 
-    def p_sample(self, x_t: torch.Tensor, t: int, generator=None) -> torch.Tensor:
+    def predict_eps(self, x_t: torch.Tensor, t: int, labels=None, guidance: float = 1.0) -> torch.Tensor:
+        """eps_theta at integer step t; with labels, guided: eps_null + s * (eps_y - eps_null)."""
+        t_batch = torch.full((x_t.shape[0],), t, device=x_t.device, dtype=torch.long)
+        if labels is None or not self.cfg.num_classes:
+            return self.model(x_t, t_batch).float()
+        if guidance == 1.0:  # the mix reduces to the conditional prediction
+            return self.model(x_t, t_batch, labels).float()
+        null = torch.full_like(labels, self.cfg.num_classes)
+        both = self.model(x_t.repeat(2, 1, 1, 1), t_batch.repeat(2), torch.cat([labels, null])).float()
+        eps_y, eps_null = both.chunk(2)
+        return eps_null + guidance * (eps_y - eps_null)
+
+    def p_sample(self, x_t: torch.Tensor, t: int, generator=None, labels=None, guidance=1.0) -> torch.Tensor:
         """One ancestral step x_t -> x_{t-1} with sigma_t^2 = beta_t (Ho et al. 2020, Algorithm 2)."""
         beta, a_bar = self.betas[t], self.alphas_cumprod[t]
-        t_batch = torch.full((x_t.shape[0],), t, device=x_t.device, dtype=torch.long)
-        eps = self.model(x_t, t_batch).float()
+        eps = self.predict_eps(x_t, t, labels, guidance)
         mean = (x_t - beta / (1 - a_bar).sqrt() * eps) / (1 - beta).sqrt()  # eq. 11
         if t == 0:
             return mean
@@ -146,13 +175,19 @@ class Diffusion(nn.Module):
         return mean + beta.sqrt() * noise
 
     def ddim_step(
-        self, x_t: torch.Tensor, t: int, t_prev: int, eta: float = 0.0, generator=None
+        self,
+        x_t: torch.Tensor,
+        t: int,
+        t_prev: int,
+        eta: float = 0.0,
+        generator=None,
+        labels=None,
+        guidance=1.0,
     ) -> torch.Tensor:
         """x_t -> x_{t_prev} by Song et al. 2021, eq. 12 (eta = 0: deterministic)."""
         a_bar = self.alphas_cumprod[t]
         a_prev = self.alphas_cumprod[t_prev] if t_prev >= 0 else torch.ones_like(a_bar)
-        t_batch = torch.full((x_t.shape[0],), t, device=x_t.device, dtype=torch.long)
-        eps = self.model(x_t, t_batch).float()
+        eps = self.predict_eps(x_t, t, labels, guidance)
         x0_pred = ((x_t - (1 - a_bar).sqrt() * eps) / a_bar.sqrt()).clamp(-1, 1)
         sigma = eta * ((1 - a_prev) / (1 - a_bar) * (1 - a_bar / a_prev)).sqrt()
         direction = (1 - a_prev - sigma**2).clamp(min=0).sqrt() * eps
@@ -160,22 +195,26 @@ class Diffusion(nn.Module):
         return a_prev.sqrt() * x0_pred + direction + sigma * noise
 
     @torch.no_grad()
-    def sample(self, n: int, generator=None, steps: int | None = None, record: int = 0):
-        """n images (n, 1, S, S) in [-1, 1]; with record=k also k+1 snapshots of x_t from noise to image."""
+    def sample(self, n: int, generator=None, steps=None, record: int = 0, labels=None, guidance=None):
+        """n images (n, 1, S, S) in [-1, 1]; with record=k also k+1 snapshots of x_t from noise to image.
+
+        labels (n,) int64 selects the digits of a conditional model, guided with scale `guidance`.
+        """
         steps = steps or self.cfg.sample_steps
+        guidance = self.cfg.guidance if guidance is None else guidance
         size = self.cfg.image_size
         x = torch.randn(n, 1, size, size, generator=generator, device=self.betas.device)  # x_T ~ N(0, I)
         snapshots = [x.clamp(-1, 1)]
         if steps >= self.cfg.timesteps:
             schedule = list(reversed(range(self.cfg.timesteps)))
             for i, t in enumerate(schedule):
-                x = self.p_sample(x, t, generator)
+                x = self.p_sample(x, t, generator, labels, guidance)
                 snapshots += [x.clamp(-1, 1)] if _record_now(i, len(schedule), record) else []
         else:
             ts = torch.linspace(self.cfg.timesteps - 1, 0, steps).round().long().tolist()
             for i, t in enumerate(ts):
                 t_prev = ts[i + 1] if i + 1 < len(ts) else -1
-                x = self.ddim_step(x, t, t_prev, generator=generator)
+                x = self.ddim_step(x, t, t_prev, generator=generator, labels=labels, guidance=guidance)
                 snapshots += [x.clamp(-1, 1)] if _record_now(i, len(ts), record) else []
         x = x.clamp(-1, 1)
         return (x, snapshots) if record else x
@@ -194,17 +233,22 @@ def build(cfg: DiffusionConfig) -> Diffusion:
     return Diffusion(cfg)
 
 
+def ema_target(model: Diffusion) -> nn.Module:
+    """The part whose weights are averaged and sampled from: the UNet."""
+    return model.model
+
+
 def make_optimizers(model: Diffusion, cfg: DiffusionConfig) -> dict[str, torch.optim.Optimizer]:
     """Adam over the UNet."""
     return {"unet": torch.optim.Adam(model.model.parameters(), lr=cfg.lr)}
 
 
 def train_step(
-    model: Diffusion, optimizers: dict, x0: torch.Tensor, autocast=nullcontext
+    model: Diffusion, optimizers: dict, x0: torch.Tensor, autocast=nullcontext, labels=None
 ) -> dict[str, float]:
-    """One step on L_simple; x0 is (B, 1, S, S) in [-1, 1]."""
+    """One step on L_simple; x0 is (B, 1, S, S) in [-1, 1], labels (B,) for a conditional model."""
     with autocast():
-        loss = model.p_losses(x0)
+        loss = model.p_losses(x0, labels=labels)
     optimizers["unet"].zero_grad(set_to_none=True)
     loss.backward()
     optimizers["unet"].step()

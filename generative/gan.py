@@ -114,6 +114,11 @@ def build(cfg: GANConfig) -> GAN:
     return GAN(cfg)
 
 
+def ema_target(model: GAN) -> nn.Module:
+    """The part whose weights are averaged and sampled from: the generator."""
+    return model.generator
+
+
 def make_optimizers(model: GAN, cfg: GANConfig) -> dict[str, torch.optim.Optimizer]:
     """One Adam per network, with the DCGAN betas."""
     betas = (cfg.beta1, cfg.beta2)
@@ -152,7 +157,9 @@ def generator_loss(model: GAN, fake: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
 
 
-def train_step(model: GAN, optimizers: dict, real: torch.Tensor, autocast=nullcontext) -> dict[str, float]:
+def train_step(
+    model: GAN, optimizers: dict, real: torch.Tensor, autocast=nullcontext, labels=None
+) -> dict[str, float]:
     """One update of D (n_critic times on the same batch) then one of G; real is (B, 1, S, S) in [-1, 1]."""
     opt_g, opt_d = optimizers["generator"], optimizers["discriminator"]
     batch = real.shape[0]

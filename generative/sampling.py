@@ -27,10 +27,24 @@ class LoadedRun:
     config: object
     model: object
     step: int
+    ema: bool = False  # the model carries the checkpoint's EMA weights
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the model takes the digit to draw."""
+        return bool(getattr(self.config, "num_classes", 0))
 
 
-def load_run(run_dir: str | Path, device: str = "auto") -> LoadedRun:
-    """The run's model with its saved config and weights, on the requested device."""
+def load_run(
+    run_dir: str | Path,
+    device: str = "auto",
+    checkpoint_name: str = checkpoint.CHECKPOINT_NAME,
+    use_ema: bool = True,
+) -> LoadedRun:
+    """The run's model with its saved config and weights (the EMA ones when saved and wanted), on the device.
+
+    checkpoint_name picks an intermediate snapshot, e.g. snapshots/step_001000.pt.
+    """
     from generative.train import resolve_device
 
     run_dir = Path(run_dir)
@@ -41,10 +55,13 @@ def load_run(run_dir: str | Path, device: str = "auto") -> LoadedRun:
     except (KeyError, TypeError) as err:
         raise RunError(f"{run_dir / checkpoint.CONFIG_NAME} lacks {err}", "train the run again") from err
     dev = resolve_device(device)
-    model = family_module(family).build(cfg).to(dev)
-    step = checkpoint.load_checkpoint(run_dir, {"model": model}, None, dev.type)
+    module = family_module(family)
+    model = module.build(cfg).to(dev)
+    step = checkpoint.load_checkpoint(run_dir, {"model": model}, None, dev.type, checkpoint_name)
+    target = {"model": module.ema_target(model)}
+    ema = use_ema and checkpoint.load_ema_weights(run_dir, target, dev.type, checkpoint_name)
     model.eval()
-    return LoadedRun(run_dir, family, data, cfg, model, step)
+    return LoadedRun(run_dir, family, data, cfg, model, step, ema)
 
 
 def set_sample_steps(run: LoadedRun, steps: int | None) -> None:
@@ -54,15 +71,40 @@ def set_sample_steps(run: LoadedRun, steps: int | None) -> None:
         run.model.cfg = run.config
 
 
-def generate(run: LoadedRun, n: int, seed: int = 0) -> np.ndarray:
-    """n samples as uint8 (n, S, S) 0-255, drawn in batches from a seeded generator."""
+def requested_labels(run: LoadedRun, n: int, digit: int | None = None) -> np.ndarray | None:
+    """Labels (n,) int64 to draw: all `digit`, else 0-9 in turn; None for an unconditional run."""
+    if digit is not None and not run.conditional:
+        raise RunError(
+            f"{run.run_dir} is an unconditional {run.family} run; it cannot draw a chosen digit",
+            f"train one with: genlab train {run.family} --conditional",
+        )
+    if not run.conditional:
+        return None
+    if digit is not None and not 0 <= digit < run.config.num_classes:
+        raise RunError(f"--digit {digit} is out of range", f"pick 0-{run.config.num_classes - 1}")
+    return np.full(n, digit, np.int64) if digit is not None else np.arange(n, dtype=np.int64) % 10
+
+
+def generate(
+    run: LoadedRun, n: int, seed: int = 0, digit: int | None = None, guidance: float | None = None
+) -> np.ndarray:
+    """n samples as uint8 (n, S, S) 0-255, drawn in batches from a seeded generator.
+
+    A conditional run draws `digit` (or 0-9 in turn); a diffusion run guides with scale `guidance`.
+    """
     import torch
 
     device = next(run.model.parameters()).device
     gen = torch.Generator(device=device).manual_seed(seed)
+    labels = requested_labels(run, n, digit)
     chunks = []
     for start in range(0, n, SAMPLE_BATCH):
-        chunks.append(to_uint8(run.model.sample(min(SAMPLE_BATCH, n - start), generator=gen)))
+        kwargs = {}
+        if labels is not None:
+            kwargs["labels"] = torch.from_numpy(labels[start : start + SAMPLE_BATCH]).to(device)
+        if guidance is not None and run.family == "diffusion":
+            kwargs["guidance"] = guidance
+        chunks.append(to_uint8(run.model.sample(min(SAMPLE_BATCH, n - start), generator=gen, **kwargs)))
     return (
         np.concatenate(chunks)
         if chunks

@@ -1,9 +1,11 @@
-"""The training loop shared by all families: batches, mixed precision on CUDA, progress, sample grids, checkpoints."""
+"""The training loop shared by all families: batches, mixed precision on CUDA, EMA of the weights, the learning-rate
+schedule, progress, sample grids, checkpoints and timed snapshots for quality-over-time curves."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -14,6 +16,7 @@ from typing import Any
 
 from generative import checkpoint
 from generative.data import load_data, to_model_range, to_uint8
+from generative.ema import EMA
 from generative.errors import RunError
 from generative.families import family_module, make_config
 from generative.images import save_grid
@@ -37,6 +40,17 @@ class TrainConfig:
     time_budget_minutes: float = (
         0.0  # stop early (with a checkpoint) once this much wall time is spent; 0: none
     )
+    ema_decay: float = 0.999  # EMA of the sampled weights (warm-up min(decay, (1+t)/(10+t))); 0: no EMA
+    lr_schedule: str = (
+        "constant"  # "constant" or "cosine": decay to LR_FLOOR x lr over the steps or time budget
+    )
+    warmup_steps: int = 0  # linear learning-rate warm-up from 0
+    snapshot_minutes: float = (
+        0.0  # copy the checkpoint to snapshots/ every this many training minutes; 0: never
+    )
+
+
+LR_FLOOR = 0.1  # the cosine schedule ends at this fraction of the base learning rate
 
 
 def resolve_device(name: str):
@@ -61,8 +75,9 @@ def autocast_for(device) -> Any:
     return nullcontext
 
 
-def iterate_batches(x, batch_size: int, seed: int) -> Iterator:
-    """Endless shuffled mini-batches (B, 1, S, S), a fresh permutation every epoch, last partial batch dropped."""
+def iterate_batches(x, batch_size: int, seed: int, labels=None) -> Iterator:
+    """Endless shuffled mini-batches (B, 1, S, S) (with their labels (B,) when given, as pairs), a fresh
+    permutation every epoch, last partial batch dropped."""
     import torch
 
     gen = torch.Generator().manual_seed(seed)
@@ -70,7 +85,26 @@ def iterate_batches(x, batch_size: int, seed: int) -> Iterator:
     while True:
         order = torch.randperm(len(x), generator=gen)
         for i in range(0, len(x) - batch_size + 1, batch_size):
-            yield x[order[i : i + batch_size]]
+            pick = order[i : i + batch_size]
+            yield x[pick] if labels is None else (x[pick], labels[pick])
+
+
+def lr_factor(tcfg: TrainConfig, step: int, progress: float) -> float:
+    """Multiplier of the base learning rate at `step`, with progress in [0, 1] through the run."""
+    warm = min(1.0, step / tcfg.warmup_steps) if tcfg.warmup_steps else 1.0
+    if tcfg.lr_schedule == "cosine":
+        return warm * (LR_FLOOR + (1 - LR_FLOOR) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+    if tcfg.lr_schedule == "constant":
+        return warm
+    raise RunError(f"unknown lr_schedule {tcfg.lr_schedule!r}", "use constant or cosine")
+
+
+def set_learning_rates(optimizers: dict, factor: float) -> None:
+    """Scale every parameter group to factor x its base rate (kept in the group as base_lr)."""
+    for opt in optimizers.values():
+        for group in opt.param_groups:
+            group.setdefault("base_lr", group["lr"])
+            group["lr"] = group["base_lr"] * factor
 
 
 def steps_for_epochs(epochs: int, n_images: int, batch_size: int) -> int:
@@ -108,13 +142,16 @@ def _out_of_time(began: float, budget_minutes: float) -> bool:
 
 
 def _save_samples(model, run_dir: Path, step: int, seed: int) -> None:
-    """Grid of GRID_SAMPLES samples from fixed noise, as samples/step_NNNNNN.png."""
+    """Grid of GRID_SAMPLES samples from fixed noise (rows of digits 0-9 for a conditional model)."""
     import torch
 
-    gen = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
-    save_grid(
-        to_uint8(model.sample(GRID_SAMPLES, generator=gen)), run_dir / "samples" / f"step_{step:06d}.png"
-    )
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    kwargs = {}
+    if getattr(model.cfg, "num_classes", 0):
+        kwargs["labels"] = torch.arange(GRID_SAMPLES, device=device) % model.cfg.num_classes
+    images = model.sample(GRID_SAMPLES, generator=gen, **kwargs)
+    save_grid(to_uint8(images), run_dir / "samples" / f"step_{step:06d}.png")
 
 
 @dataclass
@@ -129,6 +166,16 @@ class Session:
     device: Any
     start: int
     batches: Iterator
+    ema: EMA | None = None
+    trained_seconds: float = 0.0  # training time of earlier sessions of this run
+
+    def target(self):
+        """The module the EMA averages."""
+        return self.module.ema_target(self.model)
+
+    def emas(self) -> dict:
+        """EMA objects to checkpoint."""
+        return {"model": self.ema} if self.ema else {}
 
 
 def open_session(run_dir: Path, tcfg: TrainConfig, overrides: dict, resume: bool) -> Session:
@@ -144,10 +191,51 @@ def open_session(run_dir: Path, tcfg: TrainConfig, overrides: dict, resume: bool
     model = module.build(mcfg).to(device)
     optimizers = module.make_optimizers(model, mcfg)
     start = checkpoint.load_checkpoint(run_dir, {"model": model}, optimizers, device.type) if resume else 0
+    ema = EMA(module.ema_target(model), tcfg.ema_decay) if tcfg.ema_decay > 0 else None
+    if ema and resume:
+        checkpoint.load_ema(run_dir, {"model": ema}, device.type)  # older runs: the average starts now
     checkpoint.save_config(run_dir, {"train": dataclasses.asdict(tcfg), "model": dataclasses.asdict(mcfg)})
     torch.manual_seed(tcfg.seed + start)
-    batches = iterate_batches(to_model_range(data.images), tcfg.batch_size, tcfg.seed + start)
-    return Session(run_dir, tcfg, module, model, optimizers, device, start, batches)
+    labels = torch.from_numpy(data.labels).long() if getattr(mcfg, "num_classes", 0) else None
+    batches = iterate_batches(to_model_range(data.images), tcfg.batch_size, tcfg.seed + start, labels)
+    summary = run_dir / "summary.json"
+    done = checkpoint.read_json(summary)["train_seconds"] if resume and summary.exists() else 0.0
+    return Session(run_dir, tcfg, module, model, optimizers, device, start, batches, ema, done)
+
+
+def _step(s: Session, step: int, began: float, autocast) -> dict:
+    """One optimiser step at the scheduled learning rate, then the EMA update."""
+    tcfg = s.tcfg
+    progress = step / tcfg.steps
+    if tcfg.time_budget_minutes > 0:
+        progress = max(progress, (time.perf_counter() - began) / (60 * tcfg.time_budget_minutes))
+    set_learning_rates(s.optimizers, lr_factor(tcfg, step, progress))
+    batch = next(s.batches)
+    images, labels = batch if isinstance(batch, tuple) else (batch, None)
+    images = images.to(s.device, non_blocking=True)  # (B, 1, S, S) in [-1, 1]
+    labels = labels.to(s.device) if labels is not None else None
+    losses = s.module.train_step(s.model, s.optimizers, images, autocast, labels=labels)
+    if s.ema:
+        s.ema.update(s.target())
+    return losses
+
+
+def _save_samples_ema(s: Session, step: int) -> None:
+    """The sample grid, drawn with the EMA weights when there are any."""
+    if s.ema:
+        with s.ema.applied(s.target()):
+            _save_samples(s.model, s.run_dir, step, s.tcfg.seed)
+    else:
+        _save_samples(s.model, s.run_dir, step, s.tcfg.seed)
+    s.model.train()
+
+
+def _snapshot(s: Session, step: int, minutes: float) -> None:
+    """Copy the checkpoint to snapshots/step_NNNNNN.pt and list it with its training minutes."""
+    name = f"snapshots/step_{step:06d}.pt"
+    checkpoint.save_checkpoint(s.run_dir, {"model": s.model}, {}, step, s.emas(), name=name)
+    with (s.run_dir / "snapshots.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"step": step, "minutes": round(minutes, 2), "file": name}) + "\n")
 
 
 def run_steps(s: Session, began: float, show_progress: bool = True) -> int:
@@ -155,6 +243,8 @@ def run_steps(s: Session, began: float, show_progress: bool = True) -> int:
     from tqdm import tqdm
 
     tcfg, autocast, step = s.tcfg, autocast_for(s.device), s.start
+    every = tcfg.snapshot_minutes
+    next_snapshot = (s.trained_seconds / 60 // every + 1) * every if every > 0 else 0.0
     s.model.train()
     with (
         (s.run_dir / "log.jsonl").open("a", encoding="utf-8") as log,
@@ -167,8 +257,7 @@ def run_steps(s: Session, began: float, show_progress: bool = True) -> int:
         ) as bar,
     ):
         for step in range(s.start + 1, tcfg.steps + 1):
-            batch = next(s.batches).to(s.device, non_blocking=True)  # (B, 1, S, S) in [-1, 1]
-            losses = s.module.train_step(s.model, s.optimizers, batch, autocast)
+            losses = _step(s, step, began, autocast)
             bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items()}, refresh=False)
             bar.update(1)
             last = step == tcfg.steps or _out_of_time(began, tcfg.time_budget_minutes)
@@ -176,10 +265,13 @@ def run_steps(s: Session, began: float, show_progress: bool = True) -> int:
                 log.write(json.dumps({"step": step, **losses}) + "\n")
                 log.flush()
             if step % tcfg.sample_every == 0 or last:
-                _save_samples(s.model, s.run_dir, step, tcfg.seed)
-                s.model.train()
+                _save_samples_ema(s, step)
             if step % tcfg.checkpoint_every == 0 or last:
-                checkpoint.save_checkpoint(s.run_dir, {"model": s.model}, s.optimizers, step)
+                checkpoint.save_checkpoint(s.run_dir, {"model": s.model}, s.optimizers, step, s.emas())
+            minutes = (s.trained_seconds + time.perf_counter() - began) / 60
+            if every > 0 and (minutes >= next_snapshot or last):
+                _snapshot(s, step, minutes)
+                next_snapshot = (minutes // every + 1) * every
             if last:
                 break
     return step

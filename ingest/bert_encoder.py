@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embedder import length_order, normalize_rows
+from core.config import Settings
+from ingest.embedding_math import length_order, normalize_rows
 
 _ST = "sentence_transformers.models."
 _TRANSFORMER, _POOLING, _NORMALIZE = _ST + "Transformer", _ST + "Pooling", _ST + "Normalize"
@@ -92,7 +93,7 @@ class BertSentenceEncoder:
             self._weights = {k: v.to(self.device, torch.float32) for k, v in loaded.items()}
         return self._weights
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = Settings.batch_size) -> np.ndarray:
         """Embed texts longest first in batches, then restore input order; (n, dim) float32 unit norm."""
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = length_order(texts)

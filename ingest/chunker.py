@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
+from core.config import Settings
 from core.types import Chunk, Heading, LoadedDocument, Page
-from ingest.sentences import split_sentences
+from ingest.sentences import split_sentences, strip_span
 
 CountTokens = Callable[[str], int]
 CountMany = Callable[[list[str]], list[int]]
@@ -70,11 +71,6 @@ def chunk_id_for(doc_id: str, page: int | None, start: int, end: int) -> str:
     return hashlib.blake2b(key, digest_size=10).hexdigest()
 
 
-def doc_id_for(doc: LoadedDocument) -> str:
-    """The document id: the path, or 'path#_id' for a BEIR record."""
-    return f"{doc.path}#{doc.record_id}" if doc.record_id is not None else doc.path
-
-
 def section_depth(doc: LoadedDocument) -> int:
     """Heading depth that starts a new section: 1, or 2 when a single level-1 heading is only the title."""
     paths = {h.path for page in doc.pages for h in page.headings}
@@ -110,14 +106,6 @@ def _section_bounds(text: str, headings: tuple[Heading, ...], depth: int) -> lis
     return [*bounds, len(text)]
 
 
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _slices_by_tokens(text: str, start: int, end: int, budget: int, counter: _Counter) -> list[_Unit]:
     """Cut a span with no usable boundary into the longest prefixes that fit, found by binary search."""
     units = []
@@ -129,7 +117,7 @@ def _slices_by_tokens(text: str, start: int, end: int, budget: int, counter: _Co
                 lo = mid
             else:
                 hi = mid - 1
-        s, e = _strip(text, start, lo)
+        s, e = strip_span(text, start, lo)
         if e > s:
             units.append(_Unit(s, e, counter.pieces(text[s:e])))
         start = lo
@@ -146,7 +134,7 @@ def _split_span(
     units, cursor = [], start
     bounds = [m.end() + start for m in pattern.finditer(text[start:end])] + [end]
     for bound in bounds:
-        s, e = _strip(text, cursor, min(bound, end))
+        s, e = strip_span(text, cursor, min(bound, end))
         cursor = bound
         if e <= s:
             continue
@@ -286,9 +274,9 @@ def _make_chunk(
 def chunk_document(
     doc: LoadedDocument,
     count_tokens: CountTokens,
-    chunk_tokens: int = 200,
-    chunk_overlap: int = 32,
-    collection: str = "default",
+    chunk_tokens: int = Settings.chunk_tokens,
+    chunk_overlap: int = Settings.chunk_overlap,
+    collection: str = Settings.collection,
     count_many: CountMany | None = None,
 ) -> list[Chunk]:
     """Chunks of every page of `doc`, each within `chunk_tokens` tokens and pointing at its exact text.
@@ -300,7 +288,7 @@ def chunk_document(
         raise ValueError(f"chunk_tokens must be at least 8, got {chunk_tokens}")
     if not 0 <= chunk_overlap < chunk_tokens:
         raise ValueError(f"chunk_overlap must be in [0, chunk_tokens), got {chunk_overlap}")
-    counter, doc_id, depth = _Counter(count_tokens, count_many), doc_id_for(doc), section_depth(doc)
+    counter, doc_id, depth = _Counter(count_tokens, count_many), doc.doc_id, section_depth(doc)
     chunks = []
     for page in doc.pages:
         headings = tuple(sorted(page.headings, key=lambda h: h.start))

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from core.config import load_settings
+from core.config import Settings, load_settings
+from core.models import DEVICES
 from ingest.pipeline import IngestProgress, ingest_paths, remove_paths
 
 EXIT_OK, EXIT_ERROR, EXIT_LOCKED, EXIT_SOME_FAILED = 0, 2, 3, 4
@@ -58,20 +59,40 @@ def _register_ingest(subparsers) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to index")
     _add_index_flag(p)
-    p.add_argument("--collection", help="collection name stored with each passage (default: default)")
+    p.add_argument(
+        "--collection", help=f"collection name stored with each passage (default: {Settings.collection})"
+    )
     p.add_argument(
         "--model",
         dest="embedding_model",
         metavar="ID_OR_PATH",
         help="sentence-transformers model id or local folder (default: bundled all-MiniLM-L6-v2)",
     )
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where to embed (default: auto)")
-    p.add_argument("--batch-size", type=int, metavar="N", help="passages per embedding batch (default: 64)")
-    p.add_argument("--chunk-tokens", type=int, metavar="N", help="model tokens per passage (default: 200)")
+    p.add_argument("--device", choices=DEVICES, help=f"where to embed (default: {Settings.device})")
     p.add_argument(
-        "--chunk-overlap", type=int, metavar="N", help="tokens shared by neighbouring passages (default: 32)"
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help=f"passages per embedding batch (default: {Settings.batch_size})",
     )
-    p.add_argument("--max-file-mb", type=float, metavar="X", help="refuse larger files (default: 50)")
+    p.add_argument(
+        "--chunk-tokens",
+        type=int,
+        metavar="N",
+        help=f"model tokens per passage (default: {Settings.chunk_tokens})",
+    )
+    p.add_argument(
+        "--chunk-overlap",
+        type=int,
+        metavar="N",
+        help=f"tokens shared by neighbouring passages (default: {Settings.chunk_overlap})",
+    )
+    p.add_argument(
+        "--max-file-mb",
+        type=float,
+        metavar="X",
+        help=f"refuse larger files (default: {Settings.max_file_mb:g})",
+    )
     p.set_defaults(func=run_ingest)
 
 

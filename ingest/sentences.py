@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from core.cjk import is_cjk
+
 # Blocks: blank lines, and lines that begin a Markdown heading, a list item, a quote or a table row.
 # A heading line also ends at its own newline (group "after").
 _BLOCK_BREAK = re.compile(
@@ -39,12 +41,6 @@ _ABBREVIATIONS = frozenset(
 _SOFT_ABBREVIATIONS = frozenset({"etc", "inc", "ltd", "co", "corp", "no"})
 
 
-def _is_cjk(ch: str) -> bool:
-    """True for Chinese/Japanese/Korean ideographs and CJK punctuation."""
-    code = ord(ch)
-    return 0x3000 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
-
-
 def _is_abbreviation(block: str, term_start: int, next_text: str) -> bool:
     """Whether the period at `term_start` closes an abbreviation or initial rather than a sentence."""
     match = _LAST_WORD.search(block, max(0, term_start - 24), term_start)
@@ -68,7 +64,7 @@ def _ends_sentence(block: str, m: re.Match) -> bool:
         return True
     following = block[end]
     if term[-1] in "!?":
-        return following.isspace() or _is_cjk(following)
+        return following.isspace() or is_cjk(following)
     if not following.isspace():
         return False  # decimals (3.14), versions (v2.0), domains, "e.g.x"
     if term == "." and _is_abbreviation(block, m.start(), block[end : end + 40]):
@@ -87,7 +83,7 @@ def _block_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Move the offsets inwards past whitespace (the text itself is never edited)."""
     while start < end and text[start].isspace():
         start += 1
@@ -107,10 +103,5 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 spans.append((block_start + cursor, block_start + m.end()))
                 cursor = m.end()
         spans.append((block_start + cursor, block_end))
-    stripped = (_strip_span(text, s, e) for s, e in spans)
+    stripped = (strip_span(text, s, e) for s, e in spans)
     return [(s, e) for s, e in stripped if e > s]
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of `text` as strings (convenience wrapper around split_sentences)."""
-    return [text[s:e] for s, e in split_sentences(text)]

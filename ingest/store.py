@@ -2,16 +2,19 @@
 
 Layout of an index folder: `manifest.json` (embedding model, dim, chunk settings, format version),
 `store.sqlite3` (sources, documents, chunks with their float32 vectors, failures, meta), and
-`vectors-<generation>.faiss`. Every write is one SQLite transaction that bumps `generation`; a FAISS file whose
-name carries another generation is ignored and the vectors are rebuilt from SQLite. Nothing is pickled.
+`vectors-<generation>.faiss`, plus the keyword index under `bm25/` (ingest/keyword_index.py). Every write is one
+SQLite transaction that bumps `generation`. The derived indexes are written by the writer only (`save_derived`,
+under the writer lock); a reader whose FAISS cache is missing, stale or does not match the SHA-256 the writer
+recorded in `meta` rebuilds the vectors from SQLite in memory and says so. Nothing is pickled.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,6 +22,7 @@ import numpy as np
 
 from core.errors import CorruptIndex, EmbedderMismatch
 from core.types import Chunk, DocumentRecord, FailedFile, LoadedDocument
+from ingest.atomic import fsync_dir, temp_path_for, write_json_atomic
 from ingest.manifest import (  # noqa: F401  (re-exported: the store is where callers look for these)
     DB_FILE,
     FORMAT_VERSION,
@@ -27,11 +31,12 @@ from ingest.manifest import (  # noqa: F401  (re-exported: the store is where ca
     mismatch_error,
     read_manifest,
     utc_now,
-    write_json_atomic,
 )
-from ingest.vectors import VectorIndex, cache_path, fsync_dir, remove_stale_caches
+from ingest.vectors import VectorIndex, cache_path, remove_stale_caches
 
+LOG = logging.getLogger(__name__)
 _SQL_BATCH = 500  # stays under SQLite's host-parameter limit
+CACHE_STAMP = "vectors_cache"  # meta key: "<generation>:<sha256 of the FAISS cache file>", set by the writer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,16 +60,10 @@ CHUNK_COLUMNS = (
 )
 
 
-def doc_id_of(doc: LoadedDocument) -> str:
-    """The document id: the path for files, `path#_id` for BEIR records."""
-    return doc.path if doc.record_id is None else f"{doc.path}#{doc.record_id}"
-
-
 def create_database(index_dir: Path) -> None:
     """Create the schema under a temporary name, then rename: readers never see a database without tables."""
     remove_stale_caches(index_dir, keep=None)  # caches left by a deleted database would alias new generations
-    tmp = index_dir / f"{DB_FILE}.new"
-    tmp.unlink(missing_ok=True)
+    tmp = temp_path_for(index_dir / DB_FILE)
     conn = _connect(tmp)
     conn.executescript(SCHEMA)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -128,7 +127,7 @@ class IndexStore:
         index_dir = Path(index_dir).expanduser()
         index_dir.mkdir(parents=True, exist_ok=True)
         if not (index_dir / MANIFEST_FILE).exists():
-            write_json_atomic(index_dir / MANIFEST_FILE, asdict(wanted))
+            write_json_atomic(index_dir / MANIFEST_FILE, asdict(wanted), indent=2)
         if not (index_dir / DB_FILE).exists():
             create_database(index_dir)
         have = read_manifest(index_dir)
@@ -144,18 +143,43 @@ class IndexStore:
     def _read_generation(self) -> int:
         return int(self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
+    def _read_stamps(self) -> tuple[int, str]:
+        """The generation and the FAISS cache stamp, in one statement."""
+        rows = dict(
+            self._conn.execute("SELECT key, value FROM meta WHERE key IN ('generation', ?)", (CACHE_STAMP,))
+        )
+        return int(rows["generation"]), rows.get(CACHE_STAMP, "")
+
     def refresh(self) -> bool:
         """Pick up commits made by another process; True when the state changed."""
         with self._lock:
-            generation = self._read_generation()
+            generation, stamp = self._read_stamps()
             if generation == self.generation:
                 return False
-            cached = VectorIndex.load(cache_path(self.index_dir, generation), self.manifest.dim)
-            if cached is not None and cached.ntotal == self.count_chunks():
+            cached = self._load_cache(generation, stamp)
+            if cached is not None:
                 self._vectors, self.generation = cached, generation
             else:
                 self._vectors, self.generation = self._rebuild_vectors()
             return True
+
+    def _load_cache(self, generation: int, stamp: str) -> VectorIndex | None:
+        """The FAISS cache for `generation` when its bytes match the writer's stamp; None (and said) when not."""
+        stamped_generation, _, digest = stamp.partition(":")
+        path = cache_path(self.index_dir, generation)
+        cached = (
+            VectorIndex.load(path, self.manifest.dim, digest)
+            if stamped_generation == str(generation)
+            else None
+        )
+        if cached is None and generation > 0:  # generation 0 is an empty store: nothing to cache
+            LOG.warning(
+                "%s is missing, stale or damaged; rebuilt the vectors from %s in memory (`rag ingest` with the "
+                "same inputs rewrites it)",
+                path,
+                DB_FILE,
+            )
+        return cached
 
     def _rebuild_vectors(self) -> tuple[VectorIndex, int]:
         """Every vector from SQLite, read in one snapshot, and the generation of that snapshot."""
@@ -181,8 +205,9 @@ class IndexStore:
             )
         return np.frombuffer(blob, dtype="<f4").reshape(len(rows), self.manifest.dim).astype(np.float32)
 
-    def check_embedder(self, name: str, dim: int) -> None:
-        """Raise EmbedderMismatch unless queries embedded by model `name` (`dim`) match this index."""
+    def check_embedder(self, embedder) -> None:
+        """Raise EmbedderMismatch unless queries embedded by `embedder` (its .name, .dim) match this index."""
+        name, dim = embedder.name, embedder.dim
         if (name, dim) != (self.manifest.embedding_model, self.manifest.dim):
             raise EmbedderMismatch(
                 f"the index at {self.index_dir} was built with {self.manifest.embedding_model} "
@@ -226,6 +251,22 @@ class IndexStore:
                 found.update((row[0], row[1:]) for row in self._conn.execute(sql, part))
         return found
 
+    def chunk_ids_where(self, allows: Callable[[str, str, str], bool]) -> list[str]:
+        """Chunk ids of the source files for which `allows(path, doc_type, collection)` is true.
+
+        The predicate runs once per distinct source, never per chunk."""
+        with self._lock:
+            sources = self._conn.execute(
+                "SELECT DISTINCT path, doc_type, collection FROM documents"
+            ).fetchall()
+            paths = sorted({p for p, doc_type, collection in sources if allows(p, doc_type, collection)})
+            found: list[str] = []
+            for at in range(0, len(paths), _SQL_BATCH):
+                part = paths[at : at + _SQL_BATCH]
+                sql = f"SELECT chunk_id FROM chunks WHERE path IN ({','.join('?' * len(part))}) ORDER BY id"
+                found += [r[0] for r in self._conn.execute(sql, part)]
+        return found
+
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
         """Chunks for the given chunk ids, in the same order (ids deleted meanwhile are skipped)."""
         found = self._select_by_chunk_ids(CHUNK_COLUMNS, list(ids))
@@ -263,10 +304,13 @@ class IndexStore:
         return self._vectors.ntotal
 
     def documents(self) -> list[DocumentRecord]:
-        """Every indexed document, sorted by path."""
+        """Every indexed document, sorted by path; status "failed" (with the error) when the file's last ingest
+        failed and what is shown is the version indexed before."""
         sql = (
             "SELECT d.doc_id, d.path, d.doc_type, d.collection, s.content_hash, d.pages, d.chunks, "
-            "s.ingested_at FROM documents d JOIN sources s ON s.path = d.path ORDER BY d.path, d.doc_id"
+            "s.ingested_at, CASE WHEN f.path IS NULL THEN 'ok' ELSE 'failed' END, COALESCE(f.error, '') "
+            "FROM documents d JOIN sources s ON s.path = d.path LEFT JOIN failures f ON f.path = d.path "
+            "ORDER BY d.path, d.doc_id"
         )
         with self._lock:
             return [DocumentRecord(*row) for row in self._conn.execute(sql)]
@@ -363,14 +407,14 @@ class IndexStore:
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        doc_id_of(d),
+                        d.doc_id,
                         path,
                         d.doc_type,
                         collection,
                         d.title,
                         d.record_id,
                         len(d.pages),
-                        counts.get(doc_id_of(d), 0),
+                        counts.get(d.doc_id, 0),
                     )
                     for d in docs
                 ],
@@ -446,10 +490,26 @@ class IndexStore:
             bump=False,
         )
 
+    def save_derived(self) -> None:
+        """Write every index derived from SQLite for the current generation (FAISS cache, keyword index) that
+        is missing, stale or damaged: the writer calls this, under its lock, after its last commit."""
+        from ingest.keyword_index import save_keyword_index_for
+
+        self.save_vectors()
+        save_keyword_index_for(self)
+
     def save_vectors(self) -> None:
-        """Write the FAISS cache for the current generation atomically and drop older ones."""
+        """Write the FAISS cache for the current generation atomically, stamp it in SQLite, drop older ones."""
         with self._lock:
             target = cache_path(self.index_dir, self.generation)
-            if not target.exists():
-                self._vectors.save(target)
+            data, digest = self._vectors.serialize()
+            stamp = f"{self.generation}:{digest}"
+            if self._read_stamps()[1] != stamp or VectorIndex.load(target, self.manifest.dim, digest) is None:
+                self._vectors.save(target, data)
+                self._write(
+                    lambda conn: conn.execute(
+                        "INSERT OR REPLACE INTO meta VALUES (?, ?)", (CACHE_STAMP, stamp)
+                    ),
+                    bump=False,
+                )
             remove_stale_caches(self.index_dir, keep=target)

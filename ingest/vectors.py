@@ -1,17 +1,19 @@
 """The FAISS part of the index: exact inner product over unit vectors, keyed by SQLite chunk row ids.
 
 This index is a cache derived from the SQLite store. Its file name carries the store generation it was
-built from (`vectors-<generation>.faiss`), so a stale or half-written cache is never mistaken for a current one.
+built from (`vectors-<generation>.faiss`) and the writer records the SHA-256 of its bytes in the store, so a
+stale, damaged or foreign cache (even one with the right count) is never mistaken for a current one.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import hashlib
 from pathlib import Path
 
 import faiss
 import numpy as np
+
+from ingest.atomic import write_atomic
 
 CACHE_PREFIX = "vectors-"
 CACHE_SUFFIX = ".faiss"
@@ -32,15 +34,23 @@ class VectorIndex:
         self._gpu_index = None  # lazily made search copy; dropped on every change
 
     @classmethod
-    def load(cls, path: Path, dim: int) -> VectorIndex | None:
-        """Read a cache file; None when it is missing, unreadable or of another dimension."""
+    def load(cls, path: Path, dim: int, digest: str) -> VectorIndex | None:
+        """Read a cache file; None when it is missing, unreadable, of another dimension or not `digest`."""
         try:
-            index = faiss.read_index(str(path))
+            data = Path(path).read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                return None
+            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         except (RuntimeError, OSError):
             return None
         if index.d != dim:
             return None
         return cls(dim, index)
+
+    def serialize(self) -> tuple[bytes, str]:
+        """The cache file's bytes and their SHA-256 (hex), the stamp the store keeps for it."""
+        data = faiss.serialize_index(self.index).tobytes()
+        return data, hashlib.sha256(data).hexdigest()
 
     @property
     def ntotal(self) -> int:
@@ -77,20 +87,9 @@ class VectorIndex:
             self._gpu_index = to_gpu(self.index)
         return self._gpu_index if self._gpu_index is not None else self.index
 
-    def save(self, path: Path) -> None:
-        """Write the index atomically: temp file, fsync, rename, fsync the folder."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(faiss.serialize_index(self.index).tobytes())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        fsync_dir(path.parent)
+    def save(self, path: Path, data: bytes) -> None:
+        """Write `data` (from `serialize`) to `path` atomically."""
+        write_atomic(path, data)
 
 
 def to_gpu(index):
@@ -106,21 +105,8 @@ def to_gpu(index):
 
 
 def remove_stale_caches(index_dir: Path, keep: Path | None) -> None:
-    """Delete cache files (and leftover temp files) other than `keep`."""
-    for path in Path(index_dir).glob(f"{CACHE_PREFIX}*"):
-        if path != keep:
-            path.unlink(missing_ok=True)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename inside `folder` durable (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """Delete cache files (and temp files left by a crash) other than `keep`."""
+    for pattern in (f"{CACHE_PREFIX}*", f".{CACHE_PREFIX}*"):
+        for path in Path(index_dir).glob(pattern):
+            if path != keep:
+                path.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 
+from core.config import Settings
 from core.errors import RagError
 
 JSON_KEYS = """--json prints one object:
@@ -52,7 +53,9 @@ def register(subparsers) -> None:
 
 def _add_answer_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", dest="index_dir", metavar="DIR", help="index folder (default: data/index)")
-    parser.add_argument("--k", dest="top_k", type=int, metavar="N", help="passages to retrieve (default: 5)")
+    parser.add_argument(
+        "--k", dest="top_k", type=int, metavar="N", help=f"passages to retrieve (default: {Settings.top_k})"
+    )
     parser.add_argument(
         "--mode", dest="retrieval_mode", choices=["hybrid", "dense", "bm25"], help="retrieval"
     )
@@ -66,7 +69,7 @@ def _add_answer_flags(parser: argparse.ArgumentParser) -> None:
         "--min-relevance",
         type=float,
         metavar="X",
-        help="relevance of the best passage below which the answer is 'not found' (default 0.25)",
+        help=f"relevance of the best passage below which the answer is 'not found' (default {Settings.min_relevance})",
     )
 
 

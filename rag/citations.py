@@ -10,14 +10,15 @@ halve it, since a changed figure is the commonest unsupported claim.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.cjk import HAN, HAN_RE, is_chinese
 from core.types import AnswerSentence, Source
-from rag.generators.base import is_chinese, is_not_found
+from ingest.embedder import Embedder
+from rag.generators.base import is_not_found
 
 SUPPORT_THRESHOLD = 0.5  # with MiniLM: copied ≈ 0.9+, paraphrases 0.6-0.8, claims with new facts ≤ 0.5
 # MiniLM rates any two sentences on one topic as similar (≈ 0.6), so the words a claim adds weigh more.
@@ -25,8 +26,8 @@ _COSINE_WEIGHT = 0.35
 _COSINE_WEIGHT_ZH = 0.2  # MiniLM's cosines carry little signal on Chinese text
 
 # [1]  [1, 2]  [1-3]  [1][2]  and the full-width brackets Chinese models often use
-_MARKER_RE = re.compile(r"[\[【［]\s*(\d+(?:\s*[,，;；、–-]\s*\d+)*)\s*[\]】］]")
-_WORD_RE = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
+MARKER_RE = re.compile(r"[\[【［]\s*(\d+(?:\s*[,，;；、–-]\s*\d+)*)\s*[\]】］]")
+_WORD_RE = re.compile(rf"[a-z0-9]+|[{HAN}]+")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 # Bigrams touching these (particles, pronouns, question words) say nothing about a topic: "有多", "是谁", "的思".
 _ZH_FUNCTION_CHARS = frozenset(
@@ -46,7 +47,7 @@ def content_tokens(text: str) -> list[str]:
     """Lower-cased content words (English, crude plural folding) and CJK character bigrams."""
     tokens: list[str] = []
     for word in _WORD_RE.findall(text.lower()):
-        if "\u4e00" <= word[0] <= "\u9fff":
+        if HAN_RE.match(word):
             bigrams = (word[i : i + 2] for i in range(max(1, len(word) - 1)))
             tokens.extend(b for b in bigrams if not _ZH_FUNCTION_CHARS.intersection(b))
         elif word not in _STOPWORDS and (len(word) > 1 or word.isdigit()):
@@ -77,7 +78,7 @@ def citation_numbers(marker_body: str) -> list[int]:
 def parse_citations(text: str, n_sources: int) -> list[int]:
     """Distinct cited source numbers in order of first mention, without numbers that point at no source."""
     seen: list[int] = []
-    for match in _MARKER_RE.finditer(text):
+    for match in MARKER_RE.finditer(text):
         seen.extend(n for n in citation_numbers(match.group(1)) if 1 <= n <= n_sources and n not in seen)
     return seen
 
@@ -90,13 +91,13 @@ def clean_markers(text: str, n_sources: int) -> str:
         valid = [n for n in dict.fromkeys(citation_numbers(match.group(1))) if 1 <= n <= n_sources]
         return "[" + ", ".join(map(str, valid)) + "]" if valid else ""
 
-    cleaned = re.sub(r"(\[[\d, ]+\])(?:\s*\1)+", r"\1", _MARKER_RE.sub(rewrite, text))
+    cleaned = re.sub(r"(\[[\d, ]+\])(?:\s*\1)+", r"\1", MARKER_RE.sub(rewrite, text))
     return re.sub(r"[ \t]+([.,;:!?。，；：！？])", r"\1", cleaned) if cleaned != text else text
 
 
 def strip_markers(text: str) -> str:
     """The text without citation markers, whitespace tidied."""
-    return re.sub(r"\s+([.,;:!?。，；：！？])", r"\1", re.sub(r"\s+", " ", _MARKER_RE.sub("", text))).strip()
+    return re.sub(r"\s+([.,;:!?。，；：！？])", r"\1", re.sub(r"\s+", " ", MARKER_RE.sub("", text))).strip()
 
 
 def lexical_relevance(question: str, texts: Sequence[str]) -> float:
@@ -125,41 +126,13 @@ def answer_sentences(text: str) -> list[str]:
     return sentences
 
 
-class CachedEncoder:
-    """Wraps an embedder so that a text met twice (generator, then checker) is encoded once; thread-safe."""
-
-    def __init__(self, embedder, max_entries: int = 20_000):
-        self.embedder = embedder
-        self._cache: dict[str, np.ndarray] = {}
-        self._max_entries = max_entries
-        self._lock = threading.Lock()
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-norm vectors (n, dim) float32 for `texts`."""
-        with self._lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            fresh = dict(
-                zip(missing, np.asarray(self.embedder.encode(missing), dtype=np.float32), strict=True)
-            )
-            known.update(fresh)
-            with self._lock:
-                if len(self._cache) + len(fresh) > self._max_entries:
-                    self._cache.clear()
-                self._cache.update(fresh)
-        if not texts:
-            return np.zeros((0, getattr(self.embedder, "dim", 0)), dtype=np.float32)
-        return np.stack([known[t] for t in texts])
-
-
 @dataclass(frozen=True)
 class _Support:
     score: float
     evidence: str  # the passage sentence (or the whole passage) behind the score
 
 
-def support_scores(claim: str, candidates: Sequence[str], encoder: CachedEncoder) -> list[float]:
+def support_scores(claim: str, candidates: Sequence[str], encoder: Embedder) -> list[float]:
     """Support of `claim` by each candidate text: blend of cosine and containment, numbers checked."""
     if not candidates:
         return []
@@ -176,7 +149,7 @@ def support_scores(claim: str, candidates: Sequence[str], encoder: CachedEncoder
     return scores
 
 
-def _best_support(claim: str, source: Source, encoder: CachedEncoder) -> _Support:
+def _best_support(claim: str, source: Source, encoder: Embedder) -> _Support:
     passage_sentences = [" ".join(s.split()) for s in split_sentences(source.chunk.text)] or [
         source.chunk.text
     ]
@@ -203,7 +176,7 @@ def _quoted_sentence(claim: str, passage_sentences: Sequence[str]) -> str | None
     return None
 
 
-def check_answer(text: str, sources: Sequence[Source], encoder: CachedEncoder) -> list[AnswerSentence]:
+def check_answer(text: str, sources: Sequence[Source], encoder: Embedder) -> list[AnswerSentence]:
     """Checked sentences of `text`; sets `supporting_sentence` on every cited source."""
     by_number = {s.n: s for s in sources}
     best_for_source: dict[int, _Support] = {}

@@ -1,7 +1,7 @@
 """`rag` command line: one dispatcher; each area registers its own subcommands.
 
 ingest/remove/status come from ingest.commands, ask/chat from rag.ask_cli, eval from rag.eval_cli,
-ui from rag.ui_command.
+ui from rag.ui_command, serve/mcp from rag.serve_cli, users/keys from rag.access_cli.
 Library errors (core.errors.RagError) become one stderr line and a non-zero exit code.
 """
 
@@ -16,7 +16,7 @@ from core.errors import RagError
 def build_parser() -> argparse.ArgumentParser:
     """The full `rag` parser with every subcommand registered."""
     from ingest import commands as ingest_commands
-    from rag import ask_cli, eval_cli, ui_command
+    from rag import access_cli, ask_cli, eval_cli, serve_cli, ui_command
 
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of your documents, locally.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask_cli.register(sub)
     eval_cli.register(sub)
     ui_command.register(sub)
+    serve_cli.register(sub)
+    access_cli.register(sub)
     return parser
 
 

@@ -12,12 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from core.errors import DataError
 
@@ -193,6 +190,7 @@ def ensure_eval_index(
     dataset: BeirDataset, settings, embedder=None, on_progress: Callable | None = None
 ) -> None:
     """Ingest the corpus into settings.index_dir through the normal pipeline unless already done there."""
+    from ingest.atomic import write_json_atomic
     from ingest.pipeline import ingest_paths
 
     marker = Path(settings.index_dir) / "eval-corpus.json"
@@ -204,9 +202,7 @@ def ensure_eval_index(
         raise DataError(
             f"{dataset.corpus_path}: could not be indexed: {failed[0].error}", "fix the corpus file"
         )
-    tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(json.dumps({"corpus": str(dataset.corpus_path)}), encoding="utf-8")
-    os.replace(tmp, marker)
+    write_json_atomic(marker, {"corpus": str(dataset.corpus_path)})
 
 
 def run_modes(retriever, dataset: BeirDataset, modes: list[str], bar=None) -> dict[str, dict[str, float]]:
@@ -223,26 +219,6 @@ def run_modes(retriever, dataset: BeirDataset, modes: list[str], bar=None) -> di
     return results
 
 
-class QueryCache:
-    """An embedder wrapper that embeds each distinct text once (queries repeat across modes and runs)."""
-
-    def __init__(self, inner):
-        self.inner, self.name, self.dim, self.max_tokens = inner, inner.name, inner.dim, inner.max_tokens
-        self.device = getattr(inner, "device", "cpu")
-        self.vectors: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """(n, dim) float32 unit vectors, computing only texts not seen before."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
-        if missing:
-            self.vectors.update(zip(missing, self.inner.encode(missing, batch_size), strict=True))
-        return np.stack([self.vectors[t] for t in texts])
-
-    def count_tokens(self, text: str) -> int:
-        """The wrapped embedder's token count."""
-        return self.inner.count_tokens(text)
-
-
 def evaluate_dataset(
     root: str | Path,
     settings,
@@ -257,6 +233,7 @@ def evaluate_dataset(
     `progress(total, desc)` returns a tqdm-like bar (None: no bars); `embedder` replaces the configured model.
     """
     from core.config import REPO_ROOT
+    from ingest.embedder import LazyEmbedder, load_embedder
     from rag.retriever import open_retriever
 
     dataset = load_beir(root, split)
@@ -265,11 +242,8 @@ def evaluate_dataset(
     index_dir = Path(index_dir or eval_index_dir(dataset, settings, REPO_ROOT / "data" / "indexes"))
     settings = settings.with_overrides(index_dir=str(index_dir))
     ensure_eval_index(dataset, settings, embedder, _ingest_progress(progress))
-    if embedder is None:
-        from ingest.embedder import load_embedder
-
-        embedder = load_embedder(settings.embedding_model, settings.device)
-    queries = QueryCache(embedder)
+    embedder = embedder or load_embedder(settings)
+    queries = LazyEmbedder(lambda: embedder, remember=len(dataset.queries))
     queries.encode(list(dataset.queries.values()))  # one batched pass instead of one call per query and mode
     retriever = open_retriever(settings, embedder=queries)
     bar = progress(len(dataset.queries) * len(modes), "queries") if progress else None

@@ -1,7 +1,7 @@
 """Restricting retrieval to some files: by path glob, file type or collection.
 
-A filter is turned into a boolean mask over the keyword index's chunk positions. The matching is done once per
-distinct source file (path, type, collection), never per chunk, and then spread to chunks with numpy.
+The store applies a filter (`IndexStore.chunk_ids_where(filters.allows)`): the matching is done once per
+distinct source file (path, type, collection), never per chunk.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import PurePath
-
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -53,9 +51,3 @@ def _as_tuple(value) -> tuple[str, ...]:
         return ()
     items = value.split(",") if isinstance(value, str) else value
     return tuple(s.strip() for s in items if s and s.strip())
-
-
-def filter_mask(filters: Filters, sources: list[tuple[str, str, str]], source_of: np.ndarray) -> np.ndarray:
-    """Boolean mask over chunk positions: `sources[source_of[i]]` is chunk i's (path, type, collection)."""
-    allowed = np.fromiter((filters.allows(*s) for s in sources), dtype=bool, count=len(sources))
-    return allowed[source_of] if len(sources) else np.zeros(len(source_of), dtype=bool)

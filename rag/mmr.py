@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rag.fusion import minmax
+
 
 def mmr_order(relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float) -> list[int]:
     """Indices into the candidates in MMR order (k of them). vectors: (n, dim) float32, unit norm."""
@@ -16,9 +18,7 @@ def mmr_order(relevance: np.ndarray, vectors: np.ndarray, k: int, lam: float) ->
     k = min(k, n)
     if k <= 0:
         return []
-    rel = np.asarray(relevance, dtype=np.float32)
-    span = float(rel.max() - rel.min())
-    rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
+    rel = minmax(np.asarray(relevance, dtype=np.float32))
     sims = vectors @ vectors.T  # (n, n) cosine, n is the candidate count, not the corpus
     chosen = [int(np.argmax(rel))]
     closest = sims[chosen[0]].copy()  # highest similarity of each candidate to anything chosen so far

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from core.cjk import is_chinese
 from core.config import Settings
 from core.errors import EmptyIndex
 from core.types import Answer, Hit, Source
-from rag.citations import CachedEncoder, check_answer, clean_markers, lexical_relevance
-from rag.generators.base import History, is_chinese, is_not_found, not_found_text
+from ingest.embedder import QUERY_MEMORY, LazyEmbedder
+from rag.citations import check_answer, clean_markers, lexical_relevance
+from rag.generators.base import ChatModel, History, is_not_found, not_found_text
 from rag.rewrite import rewrite_query
 
 _DENSE_WEIGHT = 0.5  # in the relevance gate; the rest is word overlap
@@ -30,7 +32,7 @@ class Engine:
         self._retriever = retriever
         self._generator = generator
         self._embedder = embedder
-        self._encoder: CachedEncoder | None = None
+        self._encoder: LazyEmbedder | None = None
         self._lock = threading.RLock()
 
     @classmethod
@@ -55,11 +57,11 @@ class Engine:
         return self.retriever is not None
 
     @property
-    def encoder(self) -> CachedEncoder:
+    def encoder(self) -> LazyEmbedder:
         """The retriever's embedder behind a cache, shared by the extractive generator and the checks."""
         with self._lock:
             if self._encoder is None:
-                self._encoder = CachedEncoder(_EmbedderHandle(self))
+                self._encoder = LazyEmbedder(self.embedder, remember=QUERY_MEMORY)
             return self._encoder
 
     def embedder(self):
@@ -180,18 +182,7 @@ class AnswerStream:
 
 
 def _chat_model(generator):
-    return generator if hasattr(generator, "chat") else None
-
-
-class _EmbedderHandle:
-    """Defers choosing the embedder until something is encoded (the engine may not have opened an index)."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-
-    def encode(self, texts):
-        """Unit-norm vectors from the engine's embedder."""
-        return self.engine.embedder().encode(list(texts))
+    return generator if isinstance(generator, ChatModel) else None
 
 
 def _refuse_empty(retriever, index_dir: str) -> None:
@@ -201,6 +192,6 @@ def _refuse_empty(retriever, index_dir: str) -> None:
 
 
 def _load_embedder(settings: Settings):
-    from ingest.embedder import load_query_embedder
+    from ingest.embedder import load_embedder
 
-    return load_query_embedder(settings.embedding_model, settings.device)
+    return load_embedder(settings, "query")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.types import Source
+from rag.citations import MARKER_RE
 from rag.generators.base import NOT_FOUND_EN, NOT_FOUND_ZH, History, Message
 
 SYSTEM_PROMPT = (
@@ -30,7 +31,7 @@ REWRITE_PROMPT = (
     "conversation, keeping its language. Reply with the question only."
 )
 
-_MARKER_RE = re.compile(r"\s*[\[【［]\s*\d+(?:\s*[,，;；、–-]\s*\d+)*\s*[\]】］]")
+_MARKER_RE = re.compile(r"\s*" + MARKER_RE.pattern)
 
 
 def source_label(source: Source) -> str:

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.errors import ModelNotFound
+from core.models import choose_device, looks_like_path
 from core.types import Hit
 
 
@@ -39,14 +40,6 @@ def _passage(hit: Hit) -> str:
     return f"{c.title}\n{c.text}" if c.title and not c.text.startswith(c.title) else c.text
 
 
-def _resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 @lru_cache(maxsize=2)
 def load_reranker(spec: str, device: str = "auto") -> CrossEncoderReranker:
     """Load a CrossEncoder from a local folder or the offline Hugging Face cache (ModelNotFound otherwise)."""
@@ -54,13 +47,13 @@ def load_reranker(spec: str, device: str = "auto") -> CrossEncoderReranker:
     from sentence_transformers import CrossEncoder
 
     local = Path(spec).expanduser()
-    looks_like_path = spec.startswith((".", "/", "~")) or local.exists()
-    if looks_like_path and not local.is_dir():
+    is_path = local.exists() or looks_like_path(spec)
+    if is_path and not local.is_dir():
         raise ModelNotFound(
             f"reranker folder {local} does not exist", "set RAG_RERANKER to a CrossEncoder folder"
         )
     try:
-        model = CrossEncoder(str(local) if looks_like_path else spec, device=_resolve_device(device))
+        model = CrossEncoder(str(local) if is_path else spec, device=choose_device(device))
     except (OSError, ValueError) as err:
         raise ModelNotFound(
             f"cannot load reranker {spec!r} offline: {str(err).splitlines()[0]}",

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.errors import EmbedderMismatch, RagError
+from core.errors import RagError
 from core.types import Hit
-from rag.bm25 import KeywordIndex, open_keyword_index, top_positions
-from rag.filters import Filters, filter_mask
+from ingest.keyword_index import KeywordIndex, KeywordScores, open_keyword_index, top_positions
+from rag.filters import Filters
 from rag.fusion import Candidates, fuse
 from rag.mmr import mmr_order
 
@@ -71,14 +71,20 @@ class Retriever:
     ) -> Candidates:
         """Up to n candidates from each retriever the mode uses, each with both scores (0 for an unused one)."""
         if not query.strip():
-            return Candidates([], np.zeros(0, np.float32), np.zeros(0, np.float32), 0.0)
+            return _no_candidates()
         self.store.refresh()  # another process may have ingested since the last query
-        keyword = self.keyword_index()
-        mask = None if filters is None or filters.empty else self._mask(keyword, filters)
-        if mask is not None and not mask.any():
-            return Candidates([], np.zeros(0, np.float32), np.zeros(0, np.float32), 0.0)
+        allowed = None
+        if filters is not None and not filters.empty:
+            allowed = self.store.chunk_ids_where(filters.allows)
+            if not allowed:
+                return _no_candidates()
+        keyword = self.keyword_index().score(query, allowed) if mode != "dense" else None
         vector = self._embed_query(query) if mode != "bm25" else None
-        return self._gather(query, vector, keyword, mask, n, mode)
+        dense = self._dense_candidates(vector, allowed, n) if vector is not None else {}
+        ids = list(dense)
+        if keyword is not None:
+            ids += [cid for cid, _ in keyword.top(n) if cid not in dense]
+        return self._complete(ids, dense, vector, keyword)
 
     def _embed_query(self, query: str) -> np.ndarray:
         if str(getattr(self.embedder, "device", "cpu")).startswith("cuda"):
@@ -87,68 +93,40 @@ class Retriever:
             return self.embedder.encode([query])[0]
 
     def keyword_index(self) -> KeywordIndex:
-        """The BM25 index for the store's current generation (rebuilt once when the store moved on)."""
+        """The BM25 index for the store's current generation (the writer's build; opened once per generation)."""
         with self._keyword_lock:  # the UI shares one retriever between sessions' threads
             if self._keyword is None or self._keyword.generation != self.store.generation:
-                self._keyword = open_keyword_index(self.store, self.store.index_dir)
+                self._keyword = open_keyword_index(self.store)
             return self._keyword
 
-    def _mask(self, keyword: KeywordIndex, filters: Filters) -> np.ndarray:
-        cols = keyword.columns
-        return filter_mask(filters, cols.sources, cols.source_of)
-
     # --- candidates ---
-
-    def _gather(self, query, vector, keyword, mask, n, mode) -> Candidates:
-        bm25_all = keyword.scores(query) if mode != "dense" else None  # (n_chunks,) float32
-        if bm25_all is not None and mask is not None:
-            bm25_all = np.where(mask, bm25_all, 0.0)
-        dense = self._dense_candidates(vector, keyword, mask, n) if vector is not None else {}
-        ids = list(dense)
-        if bm25_all is not None:
-            top = top_positions(bm25_all, n)
-            ids += [
-                cid
-                for cid in (keyword.columns.chunk_ids[i] for i in top[bm25_all[top] > 0])
-                if cid not in dense
-            ]
-        return self._complete(ids, dense, vector, bm25_all, keyword, query)
 
     def _search(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         with one_faiss_thread():
             return self.store.search(vector[None, :], n)[0]
 
-    def _dense_candidates(self, vector, keyword, mask, n) -> dict[str, float]:
-        """chunk_id -> cosine for the n nearest chunks (within the mask when there is one)."""
-        total = len(keyword)
-        if mask is None:
+    def _dense_candidates(self, vector, allowed: list[str] | None, n: int) -> dict[str, float]:
+        """chunk_id -> cosine for the n nearest chunks (among the `allowed` ids when given)."""
+        if allowed is None:
             return dict(self._search(vector, n))
-        allowed = int(mask.sum())
-        pos = keyword.columns.position
-        found = self._search(vector, min(total, n * DENSE_OVERFETCH))
-        kept = [(cid, s) for cid, s in found if cid in pos and mask[pos[cid]]][:n]
-        if len(kept) < min(n, allowed):  # the filter is selective: score its chunks exactly instead
-            ids = [keyword.columns.chunk_ids[i] for i in np.flatnonzero(mask)]
-            sims = self.store.vectors(ids) @ vector
-            kept = [(ids[i], float(sims[i])) for i in top_positions(sims, n)]
+        allowed_set = set(allowed)
+        found = self._search(vector, n * DENSE_OVERFETCH)
+        kept = [(cid, s) for cid, s in found if cid in allowed_set][:n]
+        if len(kept) < min(n, len(allowed)):  # the filter is selective: score its chunks exactly instead
+            sims = self.store.vectors(allowed) @ vector
+            kept = [(allowed[i], float(sims[i])) for i in top_positions(sims, n)]
         return dict(kept)
 
-    def _complete(self, ids, dense, vector, bm25_all, keyword, query) -> Candidates:
+    def _complete(self, ids, dense, vector, keyword: KeywordScores | None) -> Candidates:
         """Give every candidate both scores: look up the BM25 score of dense finds and vice versa."""
         dense_scores = np.zeros(len(ids), dtype=np.float32)
         if vector is not None:
             missing = [cid for cid in ids if cid not in dense]
             extra = self._dense_scores(missing, vector) if missing else {}
             dense_scores = np.array([dense.get(cid, extra.get(cid, 0.0)) for cid in ids], dtype=np.float32)
-        bm25_scores = np.zeros(len(ids), dtype=np.float32)
-        ceiling = 0.0
-        if bm25_all is not None:
-            pos = keyword.columns.position
-            bm25_scores = np.array(
-                [bm25_all[pos[cid]] if cid in pos else 0.0 for cid in ids], dtype=np.float32
-            )
-            ceiling = keyword.score_ceiling(query)
-        return Candidates(ids, dense_scores, bm25_scores, ceiling)
+        if keyword is None:
+            return Candidates(ids, dense_scores, np.zeros(len(ids), dtype=np.float32), 0.0)
+        return Candidates(ids, dense_scores, keyword.of(ids), keyword.ceiling)
 
     def _dense_scores(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
         try:
@@ -248,31 +226,27 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def open_retriever(settings, embedder=None, reranker=None) -> Retriever:
-    """Open the store at settings.index_dir with a matching embedder, the keyword index and any reranker."""
-    from ingest.store import IndexStore
+def _no_candidates() -> Candidates:
+    return Candidates([], np.zeros(0, np.float32), np.zeros(0, np.float32), 0.0)
 
-    store = IndexStore.open(settings.index_dir)
+
+def open_retriever(settings, embedder=None, reranker=None, store=None) -> Retriever:
+    """A retriever over `store` (default: the one at settings.index_dir) with a matching embedder, the keyword
+    index (unless the configured mode is dense) and any reranker."""
+    if store is None:
+        from ingest.store import IndexStore
+
+        store = IndexStore.open(settings.index_dir)
     if embedder is None:
-        from ingest.embedder import load_query_embedder
+        from ingest.embedder import load_embedder
 
-        embedder = load_query_embedder(settings.embedding_model, settings.device)
-    check_embedder(store, embedder)
+        embedder = load_embedder(settings, "query")
+    store.check_embedder(embedder)
     if reranker is None and settings.reranker:
         from rag.rerank import load_reranker
 
         reranker = load_reranker(settings.reranker, settings.device)
     retriever = Retriever(store, embedder, settings, reranker=reranker)
-    retriever.keyword_index()  # build or load it now, not inside the first query
+    if settings.retrieval_mode != "dense":
+        retriever.keyword_index()  # load it now, not inside the first query
     return retriever
-
-
-def check_embedder(store, embedder) -> None:
-    """Refuse to query an index with an embedder other than the one that built it."""
-    manifest = store.manifest
-    if (manifest.embedding_model, manifest.dim) != (embedder.name, embedder.dim):
-        raise EmbedderMismatch(
-            f"the index at {store.index_dir} was built with {manifest.embedding_model} (dim {manifest.dim}), "
-            f"not {embedder.name} (dim {embedder.dim})",
-            f"query it with --model {manifest.embedding_model}, or re-ingest into a new index with this model",
-        )

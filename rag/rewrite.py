@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
+from core.cjk import is_chinese
 from core.errors import RagError
-from rag.generators.base import History, is_chinese
+from rag.generators.base import ChatModel, History
 from rag.prompt import build_rewrite_messages
 
 _PRONOUNS = frozenset(
@@ -78,7 +79,7 @@ def rewrite_query(question: str, history: History, chat_model=None) -> str:
     """The standalone query to retrieve with; the question itself when it needs no rewriting."""
     if not history or not is_follow_up(question):
         return question
-    if chat_model is not None and hasattr(chat_model, "chat"):
+    if isinstance(chat_model, ChatModel):
         rewritten = _llm_rewrite(question, history, chat_model)
         if rewritten:
             return rewritten

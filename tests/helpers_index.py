@@ -112,7 +112,7 @@ def build_index(
             path, digest, collection, [doc], chunks, embedder.encode([c.text for c in chunks])
         )
     store.mark_ingested()
-    store.save_vectors()
+    store.save_derived()
     return store
 
 
@@ -175,12 +175,12 @@ def cli_subprocess_argv(argv: list[str], fake_seconds_per_text: float | None = 0
     delay = fake_seconds_per_text
     code = (
         f"import sys; sys.path[:0] = [{repo!r}, {tests!r}]\n"
-        "import helpers_index, ingest.embedder, ingest.pipeline\n"
+        "import helpers_index, ingest.pipeline\n"
         f"delay = {delay!r}\n"
         "if delay is not None:\n"
         f"    import os; os.environ['RAG_EMBEDDING_MODEL'] = {FAKE_MODEL_NAME!r}\n"
-        "    fake = lambda model, device: helpers_index.SlowFakeEmbedder(delay)\n"
-        "    ingest.pipeline.load_embedder = ingest.embedder.load_embedder = fake\n"
+        "    fake = lambda settings, purpose='ingest': helpers_index.SlowFakeEmbedder(delay)\n"
+        "    ingest.pipeline.load_embedder = fake\n"
         "sys.exit(helpers_index.cli_main(sys.argv[1:]))\n"
     )
     return [sys.executable, "-c", code, *argv]

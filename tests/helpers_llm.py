@@ -120,12 +120,11 @@ class ScriptedGenerator:
 
 def make_fake_engine(generator=None, **settings):
     """An Engine over PASSAGES with a fake retriever and embedder; extractive unless `generator` is given."""
-    from rag.citations import CachedEncoder
     from rag.generators.extractive import ExtractiveGenerator
     from rag.pipeline import Engine
 
     embedder = FakeEmbedder(dim=256)
     settings = Settings(**{"top_k": 2, "min_relevance": 0.2, **settings})
     if generator is None:
-        generator = ExtractiveGenerator(CachedEncoder(embedder), min_score=0.2)
+        generator = ExtractiveGenerator(embedder, min_score=0.2)
     return Engine(settings, retriever=FakeRetriever(embedder), generator=generator, embedder=embedder)

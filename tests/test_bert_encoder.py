@@ -13,9 +13,16 @@ import numpy as np
 import pytest
 
 import ingest.embedder as embedder_module
+from core.config import load_settings
 from ingest.bert_encoder import BertSentenceEncoder, lean_model_dir
-from ingest.embedder import BUNDLED_MODEL_NAME, bundled_model_path, load_embedder, load_query_embedder
+from ingest.embedder import BUNDLED_MODEL_NAME, bundled_model_path, load_embedder
 from ingest.onnx_encoder import load_onnx_encoder
+
+
+def cpu(model: str = "all-MiniLM-L6-v2", **values):
+    """CPU settings for `model` (the export cache is RAG_CACHE_DIR from conftest)."""
+    return load_settings(**{"embedding_model": model, "device": "cpu", **values})
+
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = [
@@ -98,11 +105,15 @@ def test_folders_it_cannot_reproduce_do_not_qualify(tmp_path, edit):
 
 
 @pytest.mark.parametrize("model", ["all-MiniLM-L6-v2@int8", "BAAI/bge-small-en-v1.5"])
-def test_int8_variant_and_hub_ids_fall_back_to_load_embedder(monkeypatch, model):
+def test_int8_variant_and_hub_ids_query_with_the_ingest_embedder(monkeypatch, model):
     calls = []
-    monkeypatch.setattr(embedder_module, "load_embedder", lambda m, d: calls.append((m, d)) or "st-embedder")
-    assert load_query_embedder(model, "cpu") == "st-embedder"
-    assert calls == [(model, "cpu")]
+    monkeypatch.setattr(embedder_module, "_CACHE", {})
+    monkeypatch.setattr(
+        embedder_module, "_ingest_embedder", lambda *args: calls.append(args[:3]) or "st-embedder"
+    )
+    assert load_embedder(cpu(model), "query") == "st-embedder"
+    assert load_embedder(cpu(model)) == "st-embedder" and len(calls) == 1  # one cache for both purposes
+    assert calls == [(*embedder_module.resolve_model(model), "cpu")]  # (source, name, device)
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +122,8 @@ def encoders():
     root = lean_model_dir(bundled_model_path())
     return {
         "torch": BertSentenceEncoder(root, BUNDLED_MODEL_NAME, "cpu"),
-        "onnx": load_onnx_encoder(root, BUNDLED_MODEL_NAME),
-        "reference": load_embedder(device="cpu", backend="torch"),
+        "onnx": load_onnx_encoder(root, BUNDLED_MODEL_NAME, cpu().cache_dir),
+        "reference": load_embedder(cpu(embed_backend="torch")),
     }
 
 
@@ -152,15 +163,15 @@ def test_truncates_at_max_seq_length(encoders, runtime):
 
 @pytest.mark.slow
 def test_loaded_once_per_process():
-    first = load_query_embedder("all-MiniLM-L6-v2", "cpu")
-    assert load_query_embedder("sentence-transformers/all-MiniLM-L6-v2", "cpu") is first
+    first = load_embedder(cpu(), "query")
+    assert load_embedder(cpu("sentence-transformers/all-MiniLM-L6-v2"), "query") is first
 
 
 def query_encoder_in_fresh_process(cache_dir: Path) -> list:
     """[encoder class, heavy modules imported] after one query embedding in a new interpreter."""
     script = (
-        "import json, sys; from ingest.embedder import load_query_embedder\n"
-        "encoder = load_query_embedder(device='cpu')\n"
+        "import json, sys; from core.config import load_settings; from ingest.embedder import load_embedder\n"
+        "encoder = load_embedder(load_settings(device='cpu'), 'query')\n"
         "assert encoder.encode(['a query']).shape == (1, 384)\n"
         "heavy = ('sentence_transformers', 'transformers', 'sklearn', 'torch')\n"
         "print(json.dumps([type(encoder).__name__, sorted(m for m in heavy if m in sys.modules)]))\n"
@@ -190,7 +201,7 @@ def test_lean_path_imports_neither_sentence_transformers_nor_transformers(tmp_pa
 def test_cls_pooled_copy_falls_back_to_sentence_transformers(tmp_path):
     pooling = edit_json("1_Pooling/config.json", pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
     folder = model_copy(tmp_path, pooling)
-    embedder = load_query_embedder(str(folder), "cpu")
+    embedder = load_embedder(cpu(str(folder)), "query")
     assert type(embedder).__name__ == "SentenceEmbedder"
-    assert embedder.name == load_embedder(str(folder), "cpu").name == str(folder.resolve())
+    assert embedder.name == load_embedder(cpu(str(folder))).name == str(folder.resolve())
     assert embedder.encode(["a query"]).shape == (1, 384)

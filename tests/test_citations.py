@@ -5,7 +5,6 @@ from helpers_index import FakeEmbedder
 
 from core.types import Chunk, Source
 from rag.citations import (
-    CachedEncoder,
     answer_sentences,
     check_answer,
     clean_markers,
@@ -29,7 +28,7 @@ def make_source(n: int, text: str, path: str = "/docs/a.txt") -> Source:
 
 @pytest.fixture()
 def encoder():
-    return CachedEncoder(FakeEmbedder())
+    return FakeEmbedder()
 
 
 @pytest.mark.parametrize(
@@ -118,20 +117,12 @@ def test_chinese_sentence_support(encoder):
     assert good.supported and not bad.supported
 
 
-def test_cached_encoder_encodes_each_text_once():
-    fake = FakeEmbedder()
-    cached = CachedEncoder(fake)
-    first = cached.encode(["a b", "c d"])
-    second = cached.encode(["c d", "a b", "e"])
-    assert fake.texts_encoded == 3
-    assert (first[0] == second[1]).all()
-
-
 @pytest.mark.slow
 def test_support_with_the_real_embedder_separates_paraphrase_from_fabrication():
+    from core.config import load_settings
     from ingest.embedder import load_embedder
 
-    encoder = CachedEncoder(load_embedder())
+    encoder = load_embedder(load_settings(), "query")
     sources = [make_source(1, SOLAR), make_source(2, TEA)]
     text = (
         "Photovoltaic cells in solar panels turn sunlight into electricity [1]. "

@@ -132,14 +132,15 @@ def test_reader_keeps_working_during_an_ingest(tmp_path):
 
 @pytest.mark.slow
 def test_sigkill_real_cli_with_real_model(tmp_path):
+    from core.config import load_settings
     from ingest.embedder import load_embedder
 
     docs, index = write_corpus(tmp_path / "docs", 150), tmp_path / "idx"
     argv = cli_subprocess_argv(["ingest", str(docs), "--index", str(index), "--batch-size", "8"], None)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     kill_when(proc, index, 1, timeout=300)
-    assert_consistent(index, load_embedder("all-MiniLM-L6-v2", device="cpu")).close()
+    assert_consistent(index, load_embedder(load_settings(device="cpu"))).close()
     rerun = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
-    store = assert_consistent(index, load_embedder("all-MiniLM-L6-v2", device="cpu"))
+    store = assert_consistent(index, load_embedder(load_settings(device="cpu")))
     assert len(store.sources()) == 150

@@ -1,4 +1,4 @@
-"""Embedders: model resolution, device choice, order-preserving batched encoding, token counting."""
+"""Embedders: model resolution, order-preserving batched encoding, token counting, the lazy wrapper."""
 
 from __future__ import annotations
 
@@ -6,17 +6,21 @@ import numpy as np
 import pytest
 from helpers_index import FakeEmbedder
 
-from core.errors import ModelNotFound, RagError
+from core.config import Settings, load_settings
+from core.errors import EmbedderMismatch, ModelNotFound, RagError
 from ingest.embedder import (
     BUNDLED_MODEL_NAME,
     Embedder,
+    LazyEmbedder,
     bundled_model_path,
-    choose_device,
-    length_order,
     load_embedder,
-    normalize_rows,
     resolve_model,
 )
+
+
+def cpu(model: str = "all-MiniLM-L6-v2", **values) -> Settings:
+    """Settings for `model` on the CPU (RAG_CACHE_DIR from conftest keeps exports out of $HOME)."""
+    return load_settings(**{"embedding_model": model, "device": "cpu", **values})
 
 
 @pytest.mark.parametrize("alias", ["all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", ""])
@@ -44,32 +48,9 @@ def test_hub_id_passes_through():
 
 def test_unknown_hub_id_offline_is_model_not_found():
     with pytest.raises(ModelNotFound, match="cannot load embedding model"):
-        load_embedder("no-such-org/no-such-model-xyz", device="cpu")
-
-
-def test_device_choice():
-    import torch
-
-    assert choose_device("cpu") == "cpu"
-    assert choose_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
-    if torch.cuda.is_available():
-        assert choose_device("cuda") == "cuda"
-    else:
-        with pytest.raises(RagError, match="no CUDA GPU"):
-            choose_device("cuda")
-    with pytest.raises(ModelNotFound, match="unknown device"):
-        choose_device("tpu")
-
-
-def test_length_order_is_longest_first_and_stable():
-    texts = ["bb", "a", "cccc", "dd"]
-    assert list(length_order(texts)) == [2, 0, 3, 1]
-
-
-def test_normalize_rows():
-    out = normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]]))
-    assert out.dtype == np.float32
-    assert np.allclose(out, [[0.6, 0.8], [0.0, 0.0]])
+        load_embedder(cpu("no-such-org/no-such-model-xyz"))
+    with pytest.raises(ValueError, match="purpose"):
+        load_embedder(cpu(), "training")
 
 
 def test_fake_embedder_follows_protocol():
@@ -83,14 +64,14 @@ def test_fake_embedder_follows_protocol():
 
 @pytest.fixture(scope="module")
 def minilm():
-    return load_embedder("all-MiniLM-L6-v2", device="cpu")
+    return load_embedder(cpu())
 
 
 @pytest.mark.slow
 def test_bundled_minilm_loads_offline_and_is_cached(minilm):
     assert isinstance(minilm, Embedder)
     assert minilm.name == BUNDLED_MODEL_NAME and minilm.dim == 384 and minilm.max_tokens == 256
-    assert load_embedder("sentence-transformers/all-MiniLM-L6-v2", device="cpu") is minilm
+    assert load_embedder(cpu("sentence-transformers/all-MiniLM-L6-v2")) is minilm
 
 
 @pytest.mark.slow
@@ -143,12 +124,12 @@ def test_int8_variant_is_its_own_model_name():
     source, name = resolve_model("all-MiniLM-L6-v2@int8")
     assert source == str(bundled_model_path()) and name == BUNDLED_MODEL_NAME + "@int8"
     with pytest.raises(RagError, match="CPU only"):
-        load_embedder("all-MiniLM-L6-v2@int8", device="cuda")
+        load_embedder(cpu("all-MiniLM-L6-v2@int8", device="cuda"))
 
 
 @pytest.mark.slow
 def test_int8_variant_agrees_with_fp32(minilm):
-    int8 = load_embedder("all-MiniLM-L6-v2@int8", device="auto")
+    int8 = load_embedder(cpu("all-MiniLM-L6-v2@int8", device="auto"))
     assert int8.device == "cpu" and int8.dim == 384 and int8 is not minilm
     texts = ["Solar panels convert sunlight into electricity.", "Green tea is steamed after picking."]
     a, b = minilm.encode(texts), int8.encode(texts)
@@ -158,14 +139,38 @@ def test_int8_variant_agrees_with_fp32(minilm):
     assert q @ b[0] > q @ b[1] + 0.2
 
 
-def test_lazy_embedder_loads_on_first_use_and_checks_the_index(monkeypatch):
-    import ingest.embedder as emb
-
+def test_lazy_embedder_loads_on_first_use_and_checks_the_index():
     loads = []
-    monkeypatch.setattr(emb, "load_embedder", lambda model, device: loads.append(model) or FakeEmbedder())
-    lazy = emb.LazyEmbedder("fake", "cpu", "fake-hash-embedder", 64)
+    lazy = LazyEmbedder(lambda: loads.append(1) or FakeEmbedder(), "fake-hash-embedder", 64)
     assert (lazy.name, lazy.dim, lazy.loaded, loads) == ("fake-hash-embedder", 64, False, [])
+    assert lazy.encode([]).shape == (0, 64) and not lazy.loaded
     assert lazy.count_tokens("two words") == 2 and lazy.loaded
-    assert lazy.encode(["x"]).shape == (1, 64) and loads == ["fake"]
-    with pytest.raises(emb.EmbedderMismatch, match="32-d"):
-        emb.LazyEmbedder("fake", "cpu", "fake-hash-embedder", 32).encode(["x"])
+    assert lazy.encode(["x"]).shape == (1, 64) and lazy.count_tokens_many(["a b", "c"]) == [2, 1]
+    assert loads == [1]
+    with pytest.raises(EmbedderMismatch, match="32-d"):
+        LazyEmbedder(FakeEmbedder, "fake-hash-embedder", 32).encode(["x"])
+
+
+class CountingEmbedder(FakeEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.encoded: list[str] = []
+
+    def encode(self, texts, batch_size=64):
+        self.encoded += texts
+        return super().encode(texts, batch_size)
+
+
+def test_lazy_embedder_remembers_texts_it_embedded():
+    inner = CountingEmbedder()
+    lazy = LazyEmbedder(lambda: inner, remember=3)
+    first = lazy.encode(["a", "b", "a"])
+    assert inner.encoded == ["a", "b"] and lazy.name == inner.name and lazy.dim == 64
+    np.testing.assert_array_equal(lazy.encode(["b", "a"]), first[[1, 0]])
+    assert inner.encoded == ["a", "b"]  # both remembered
+    lazy.encode(["c", "d"])  # 4 > 3: forgotten all at once, then c and d kept
+    lazy.encode(["a", "d"])
+    assert inner.encoded == ["a", "b", "c", "d", "a"]
+    forgetful = LazyEmbedder(lambda: inner)  # remember=0: every call reaches the model
+    forgetful.encode(["a"])
+    assert inner.encoded[-1] == "a" and len(inner.encoded) == 6

@@ -4,7 +4,7 @@ import pytest
 from helpers_index import FakeEmbedder
 
 from core.types import Chunk, Source
-from rag.citations import CachedEncoder, parse_citations, strip_markers
+from rag.citations import parse_citations, strip_markers
 from rag.generators.base import NOT_FOUND_EN, NOT_FOUND_ZH
 from rag.generators.extractive import ExtractiveGenerator, cite
 
@@ -28,7 +28,7 @@ def answer(generator, question, sources) -> str:
 
 @pytest.fixture()
 def generator():
-    return ExtractiveGenerator(CachedEncoder(FakeEmbedder(dim=256)), min_score=0.2)
+    return ExtractiveGenerator(FakeEmbedder(dim=256), min_score=0.2)
 
 
 def test_answers_with_the_relevant_sentence_and_cites_its_source(generator):
@@ -59,9 +59,7 @@ def test_at_most_max_sentences_and_reading_order_within_a_source():
         "Solar electricity prices fell sharply during the last decade.",
         "Solar panels need an inverter for household electricity.",
     ]
-    generator = ExtractiveGenerator(
-        CachedEncoder(FakeEmbedder(dim=256)), max_sentences=3, min_score=0.1, keep_ratio=0
-    )
+    generator = ExtractiveGenerator(FakeEmbedder(dim=256), max_sentences=3, min_score=0.1, keep_ratio=0)
     text = answer(generator, "solar panels electricity", [make_source(1, " ".join(facts))])
     positions = [i for i, fact in enumerate(facts) if fact[:-1] in text]
     assert len(positions) == 3 and positions == sorted(positions)
@@ -103,9 +101,10 @@ def test_cite_places_the_marker_before_closing_punctuation(sentence, expected):
 
 @pytest.mark.slow
 def test_real_embedder_answers_english_and_chinese_from_built_documents():
+    from core.config import load_settings
     from ingest.embedder import load_embedder
 
-    generator = ExtractiveGenerator(CachedEncoder(load_embedder()))
+    generator = ExtractiveGenerator(load_embedder(load_settings(), "query"))
     sources = [
         make_source(1, TEA, "/docs/tea.md"),
         make_source(2, SOLAR, "/docs/solar.pdf", page=4),

@@ -10,7 +10,6 @@ import pytest
 from helpers_docs import make_binary_txt, make_corrupt_pdf, make_text
 from helpers_index import FAKE_MODEL_NAME, FakeEmbedder, cli_main, cli_subprocess_argv
 
-import ingest.embedder
 import ingest.pipeline
 from ingest.commands import STATUS_KEYS
 from ingest.lock import WriterLock
@@ -21,8 +20,7 @@ STATUS_JSON_KEYS = ("documents", "chunks", "embedding_model", "dim", "size_bytes
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch):
     """The CLI loads the real model through ingest.pipeline.load_embedder; fast tests swap in the fake."""
-    monkeypatch.setattr(ingest.pipeline, "load_embedder", lambda model, device: FakeEmbedder())
-    monkeypatch.setattr(ingest.embedder, "load_embedder", lambda model, device: FakeEmbedder())  # lazy loads
+    monkeypatch.setattr(ingest.pipeline, "load_embedder", lambda settings: FakeEmbedder())
     monkeypatch.setenv("RAG_EMBEDDING_MODEL", FAKE_MODEL_NAME)  # so the manifest pre-check expects the fake
 
 
@@ -180,7 +178,7 @@ def test_mismatch_is_refused_before_loading_the_model(docs, tmp_path, capsys, mo
     index = str(tmp_path / "idx")
     assert cli_main(["ingest", str(docs), "--index", index]) == 0
 
-    def must_not_load(model, device):
+    def must_not_load(settings):
         raise AssertionError("model loaded before the manifest check")
 
     monkeypatch.setattr(ingest.pipeline, "load_embedder", must_not_load)
@@ -193,11 +191,10 @@ def test_mismatch_is_refused_before_loading_the_model(docs, tmp_path, capsys, mo
 def test_rerun_with_nothing_changed_never_loads_the_model(docs, tmp_path, monkeypatch):
     loads: list[str] = []
 
-    def counting_load(model, device):
-        loads.append(model)
+    def counting_load(settings):
+        loads.append(settings.embedding_model)
         return FakeEmbedder()
 
-    monkeypatch.setattr(ingest.embedder, "load_embedder", counting_load)
     monkeypatch.setattr(ingest.pipeline, "load_embedder", counting_load)
     index = str(tmp_path / "idx")
     assert cli_main(["ingest", str(docs), "--index", index]) == 0 and len(loads) == 1

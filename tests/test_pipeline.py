@@ -227,7 +227,7 @@ def test_chunks_respect_the_token_budget(tmp_path, settings):
 def test_real_minilm_incremental_round_trip(corpus, settings):
     from ingest.embedder import load_embedder
 
-    minilm = load_embedder("all-MiniLM-L6-v2", device="cpu")
+    minilm = load_embedder(load_settings(device="cpu"))
     first = ingest_paths([corpus], settings)
     assert first.count("added") == 3
     assert ingest_paths([corpus], settings).chunks_embedded == 0

@@ -6,7 +6,11 @@ import random
 
 import pytest
 
-from ingest.sentences import sentences, split_sentences
+from ingest.sentences import split_sentences
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
 
 
 @pytest.mark.parametrize(

@@ -185,10 +185,27 @@ def test_no_pickle_files(store):
 
 
 def test_check_embedder_for_queries(store):
-    store.check_embedder("fake-hash-embedder", 64)
+    store.check_embedder(FakeEmbedder())
     with pytest.raises(EmbedderMismatch, match="dim 64") as err:
-        store.check_embedder("sentence-transformers/all-MiniLM-L6-v2", 384)
+        store.check_embedder(FakeEmbedder(dim=384, name="sentence-transformers/all-MiniLM-L6-v2"))
     assert "--model fake-hash-embedder" in err.value.hint
+
+
+def test_cache_with_right_count_but_wrong_vectors_is_not_trusted(store):
+    """Issue 10.11: a cache was trusted when its count matched; now its bytes must match the writer's stamp."""
+    from ingest.vectors import VectorIndex
+
+    q = FakeEmbedder().encode(["borrow checker references"])
+    clean = store.search(q, 3)
+    ids = IndexStore.open(store.index_dir)._vectors.ids()
+    wrong = VectorIndex(64)
+    wrong.add(ids, np.random.default_rng(0).standard_normal((len(ids), 64)).astype(np.float32))
+    path = cache_path(store.index_dir, store.generation)
+    path.write_bytes(wrong.serialize()[0])
+    again = IndexStore.open(store.index_dir)
+    assert again.search(q, 3) == clean
+    store.save_derived()  # the writer repairs it
+    assert VectorIndex.load(path, 64, again._read_stamps()[1].partition(":")[2]) is not None
 
 
 def test_new_index_has_only_final_files(tmp_path):
@@ -202,13 +219,15 @@ def test_vector_index_save_load_remove(tmp_path):
     vectors = FakeEmbedder().encode(["alpha beta", "gamma", "delta epsilon"])
     index = VectorIndex(64)
     index.add(np.array([10, 20, 30]), vectors)
-    index.save(tmp_path / "v.faiss")
-    loaded = VectorIndex.load(tmp_path / "v.faiss", 64)
+    data, digest = index.serialize()
+    index.save(tmp_path / "v.faiss", data)
+    loaded = VectorIndex.load(tmp_path / "v.faiss", 64, digest)
     assert loaded is not None and sorted(loaded.ids()) == [10, 20, 30]
     scores, ids = loaded.search(vectors[1:2], 1)
     assert ids[0][0] == 20 and scores[0][0] == pytest.approx(1.0)
     assert loaded.remove(np.array([20, 99])) == 1 and sorted(loaded.ids()) == [10, 30]
-    assert VectorIndex.load(tmp_path / "v.faiss", 32) is None  # other dimension
+    assert VectorIndex.load(tmp_path / "v.faiss", 32, digest) is None  # other dimension
+    assert VectorIndex.load(tmp_path / "v.faiss", 64, "0" * 64) is None  # not the stamped bytes
     (tmp_path / "bad.faiss").write_bytes(b"garbage")
-    assert VectorIndex.load(tmp_path / "bad.faiss", 64) is None
-    assert not list(tmp_path.glob("*.tmp"))
+    assert VectorIndex.load(tmp_path / "bad.faiss", 64, digest) is None
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))

@@ -10,11 +10,11 @@ import html
 import re
 from pathlib import Path
 
+from core.cjk import NO_SPACE_RE
 from core.types import Answer, AnswerSentence, Source
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _SPACES = re.compile(r"\s+")
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 _SINGLE_NEWLINE = re.compile(r"(?<!\n)[ \t]*\n[ \t]*(?!\n)")
 
 MARKER_STYLE = (
@@ -84,7 +84,9 @@ def reflow(text: str) -> str:
 
     def join(match: re.Match) -> str:
         before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
-        return "" if _CJK.match(before) and _CJK.match(after) else " "  # Chinese has no spaces between words
+        return (
+            "" if NO_SPACE_RE.match(before) and NO_SPACE_RE.match(after) else " "
+        )  # Chinese has no spaces between words
 
     return _SINGLE_NEWLINE.sub(join, text)
 

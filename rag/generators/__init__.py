@@ -7,6 +7,8 @@ Nothing heavy is imported or loaded here; each backend loads its model on first 
 
 from __future__ import annotations
 
+from functools import partial
+
 from core.config import Settings
 from core.errors import GeneratorUnavailable
 from rag.generators.base import ChatModel, Generator
@@ -49,23 +51,7 @@ def load_generator(spec: str, settings: Settings, encoder=None) -> Generator:
     raise GeneratorUnavailable(f"unknown generator {spec!r}", _SPEC_HINT)
 
 
-class _LazyEncoder:
-    """Loads the index's embedder on the first `encode` call, so building a generator stays cheap."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self._embedder = None
-
-    def encode(self, texts):
-        """Unit-norm vectors for `texts`, from the configured embedding model."""
-        if self._embedder is None:
-            from ingest.embedder import load_query_embedder
-
-            self._embedder = load_query_embedder(self.settings.embedding_model, self.settings.device)
-        return self._embedder.encode(list(texts))
-
-
 def _default_encoder(settings: Settings):
-    from rag.citations import CachedEncoder
+    from ingest.embedder import QUERY_MEMORY, LazyEmbedder, load_embedder
 
-    return CachedEncoder(_LazyEncoder(settings))
+    return LazyEmbedder(partial(load_embedder, settings, "query"), remember=QUERY_MEMORY)

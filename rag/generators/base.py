@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
+from core.cjk import is_chinese
 from core.types import Source
 
 History = Sequence[tuple[str, str]]  # (user question, assistant answer) pairs, oldest first
@@ -45,12 +46,6 @@ class ChatModel(Protocol):
     def chat(self, messages: list[Message], max_new_tokens: int | None = None) -> Iterator[str]:
         """Yield the model's reply to `messages` as text deltas."""
         ...
-
-
-def is_chinese(text: str) -> bool:
-    """True when CJK ideographs make up a noticeable part of `text`."""
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return cjk >= 2 and cjk >= 0.2 * len(text.strip() or " ")
 
 
 def not_found_text(question: str) -> str:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.cjk import is_chinese
 from core.types import Source
 from rag.citations import content_tokens, split_sentences
-from rag.generators.base import History, is_chinese, not_found_text
+from rag.generators.base import History, not_found_text
 
 _COSINE_WEIGHT = 0.7
 # The default embedder (MiniLM) is English-only: it scores any two Chinese texts around 0.5, so Chinese questions

@@ -11,7 +11,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from core.config import Settings
 from core.errors import GeneratorUnavailable, ModelNotFound
+from core.models import choose_device, looks_like_path
 from core.types import Source
 from rag.generators.base import History, Message
 from rag.prompt import FittedPrompt, fit_prompt
@@ -24,17 +26,10 @@ def pick_device(requested: str = "auto") -> tuple[str, object]:
     """(device, dtype): CUDA with bf16 (fp16 on older GPUs) when available, else CPU with fp32."""
     import torch
 
-    if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
-        return "cpu", torch.float32
-    if not torch.cuda.is_available():
-        raise GeneratorUnavailable(
-            "device cuda was requested but no GPU is visible", "use --device cpu or auto"
-        )
-    return "cuda", torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
-def _looks_like_path(model_id: str) -> bool:
-    return model_id.startswith((".", "/", "~")) or "\\" in model_id or model_id.count("/") > 1
+    device = choose_device(requested)
+    if device == "cpu":
+        return device, torch.float32
+    return device, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
 class HFGenerator:
@@ -43,10 +38,10 @@ class HFGenerator:
     def __init__(
         self,
         model_id: str,
-        device: str = "auto",
-        max_new_tokens: int = 512,
-        temperature: float = 0.1,
-        context_tokens: int = 0,
+        device: str = Settings.device,
+        max_new_tokens: int = Settings.max_new_tokens,
+        temperature: float = Settings.temperature,
+        context_tokens: int = Settings.context_tokens,
     ):
         self.model_id = model_id
         self.name = f"hf:{model_id}"
@@ -67,7 +62,7 @@ class HFGenerator:
 
     def _load(self):
         path = Path(self.model_id).expanduser()
-        if not path.is_dir() and _looks_like_path(self.model_id):
+        if not path.is_dir() and looks_like_path(self.model_id):
             raise ModelNotFound(
                 f"model directory {path} does not exist", "pass hf:PATH of a saved model or hf:MODEL_ID"
             )

@@ -11,6 +11,8 @@ import math
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
+from core.cjk import NO_SPACE_RE
+from core.config import Settings
 from core.errors import GeneratorUnavailable
 from core.types import Source
 from rag.generators.base import History, Message
@@ -35,7 +37,7 @@ def approx_tokens(messages: list[Message]) -> int:
     total = 0
     for message in messages:
         text = message["content"]
-        cjk = sum(1 for ch in text if "\u3000" <= ch <= "\u9fff")
+        cjk = len(NO_SPACE_RE.findall(text))
         total += cjk + math.ceil((len(text) - cjk) / 4) + 4
     return total
 
@@ -47,10 +49,10 @@ class OpenAICompatGenerator:
         self,
         base_url: str,
         model: str,
-        api_key: str = "",
-        max_new_tokens: int = 512,
-        temperature: float = 0.1,
-        context_tokens: int = 0,
+        api_key: str = Settings.api_key,
+        max_new_tokens: int = Settings.max_new_tokens,
+        temperature: float = Settings.temperature,
+        context_tokens: int = Settings.context_tokens,
         timeout_s: float = 120.0,
     ):
         self.base_url = normalise_base_url(base_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import Counter
 
 import numpy as np
@@ -11,8 +12,15 @@ import pytest
 from helpers_index import SAMPLE_FILES, FakeEmbedder, build_index, passages_to_chunks
 
 from core.types import Chunk
-from rag.bm25 import K1, B, build_keyword_index, load_keyword_index, open_keyword_index, save_keyword_index
-from rag.tokenize import tokenize
+from ingest.keyword_index import (
+    K1,
+    B,
+    build_keyword_index,
+    load_keyword_index,
+    open_keyword_index,
+    save_keyword_index,
+)
+from ingest.tokenize import tokenize
 
 
 @pytest.mark.parametrize(
@@ -79,13 +87,15 @@ def test_scores_match_bm25_oracle(query):
     np.testing.assert_allclose(index.scores(query), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_top_is_sorted_positive_and_respects_mask():
+def test_top_is_sorted_positive_and_respects_allowed_ids():
     index = build_keyword_index([_chunk(i, t) for i, t in enumerate(DOCS)], generation=1)
-    top = index.top("green tea sunlight", k=10)
+    top = index.score("green tea sunlight").top(10)
     assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)
     assert {cid for cid, _ in top} == {"c0", "c1", "c2", "c3"}  # c4 shares no token: left out
-    mask = np.array([False, False, True, False, False])
-    assert [cid for cid, _ in index.top("green tea sunlight", k=10, mask=mask)] == ["c2"]
+    scored = index.score("green tea sunlight", allowed=["c2", "c4"])
+    assert [cid for cid, _ in scored.top(10)] == ["c2"]
+    assert scored.of(["c2", "c0", "unknown"])[1:].tolist() == [0.0, 0.0]  # outside allowed, not held
+    assert scored.of(["c2"])[0] == pytest.approx(index.scores("green tea sunlight")[2])
 
 
 def test_score_ceiling_bounds_every_score():
@@ -101,7 +111,7 @@ def test_score_ceiling_bounds_every_score():
 def test_empty_corpus_scores_nothing():
     index = build_keyword_index([], generation=0)
     assert len(index) == 0
-    assert index.top("anything", 5) == []
+    assert index.score("anything").top(5) == []
     assert index.scores("anything").shape == (0,)
 
 
@@ -112,7 +122,7 @@ def test_save_and_load_round_trip_without_pickle(tmp_path):
         assert np.load(npy, allow_pickle=False).dtype != object  # plain arrays only
     loaded = load_keyword_index(tmp_path)
     assert loaded.generation == 7
-    assert loaded.columns.chunk_ids == index.columns.chunk_ids
+    assert loaded.chunk_ids == index.chunk_ids
     np.testing.assert_allclose(loaded.scores("green tea"), index.scores("green tea"))
 
 
@@ -131,36 +141,67 @@ def test_load_refuses_builds_from_another_tokenizer(tmp_path):
     assert load_keyword_index(tmp_path) is None
 
 
-def test_open_rebuilds_after_ingest_and_removal(tmp_path):
-    store = build_index(tmp_path, SAMPLE_FILES, FakeEmbedder())
-    index = open_keyword_index(store, tmp_path)
-    assert index.generation == store.generation
-    assert index.top("borrow checker", 1)[0][0] in index.columns.chunk_ids
-    assert load_keyword_index(tmp_path).generation == store.generation  # persisted
+def test_the_writer_saves_it_and_readers_only_load_it(tmp_path):
+    store = build_index(tmp_path, SAMPLE_FILES, FakeEmbedder())  # ends with the writer's save_derived()
+    saved = load_keyword_index(tmp_path)
+    assert saved.generation == store.generation
+    before = sorted((tmp_path / "bm25").rglob("*"))
+    index = open_keyword_index(store)
+    assert index.score("borrow checker").top(1)[0][0] in index.chunk_ids
+    assert sorted((tmp_path / "bm25").rglob("*")) == before  # a reader writes nothing
 
+
+def test_a_reader_builds_a_stale_index_in_memory_and_says_so(tmp_path, caplog):
+    store = build_index(tmp_path, SAMPLE_FILES, FakeEmbedder())
     doc, chunks = passages_to_chunks("/docs/bees.txt", ["Worker bees turn nectar into honey."])
     store.replace_source(
         "/docs/bees.txt", "h1", "default", [doc], chunks, FakeEmbedder().encode([chunks[0].text])
     )
-    index = open_keyword_index(store, tmp_path)
+    index = open_keyword_index(store)
     assert index.generation == store.generation
-    assert index.top("honey nectar", 1)[0][0] == chunks[0].chunk_id
+    assert index.score("honey nectar").top(1)[0][0] == chunks[0].chunk_id
+    assert "built it in memory" in caplog.text
+    assert load_keyword_index(tmp_path).generation < store.generation  # not written by the reader
 
     store.remove_sources(["/docs/bees.txt"])
-    index = open_keyword_index(store, tmp_path)
-    assert index.top("honey nectar", 5) == []
+    store.save_derived()
+    assert load_keyword_index(tmp_path).generation == store.generation
+    assert open_keyword_index(store).score("honey nectar").top(5) == []
 
 
-def test_open_rebuilds_a_corrupt_build(tmp_path):
+def test_a_corrupt_build_is_rebuilt_by_the_next_ingest(tmp_path):
     store = build_index(tmp_path, SAMPLE_FILES, FakeEmbedder())
     build = save_keyword_index(build_keyword_index(store.iter_chunks(), store.generation), tmp_path)
     (build / "chunks.json").write_text("{not json")
-    index = open_keyword_index(store, tmp_path)
-    assert index.top("green tea", 1)
+    assert open_keyword_index(store).score("green tea").top(1)  # answered from memory
+    store.save_derived()
+    assert load_keyword_index(tmp_path).generation == store.generation
+
+
+def test_concurrent_saves_never_break_the_pointer(tmp_path):
+    """Issue 10.13: the pointer was written under a fixed temp name; two savers raced on it."""
+    index = build_keyword_index([_chunk(i, t) for i, t in enumerate(DOCS)], generation=3)
+    errors: list[BaseException] = []
+
+    def save_many():
+        try:
+            for _ in range(40):
+                save_keyword_index(index, tmp_path)
+                assert load_keyword_index(tmp_path).generation == 3
+        except BaseException as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=save_many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert not list((tmp_path / "bm25").glob("*.tmp"))
 
 
 def test_chinese_query_finds_chinese_passage(tmp_path):
     store = build_index(tmp_path, SAMPLE_FILES, FakeEmbedder())
-    index = open_keyword_index(store, tmp_path)
-    best = store.get_chunks([index.top("绿茶氧化", 1)[0][0]])[0]
+    index = open_keyword_index(store)
+    best = store.get_chunks([index.score("绿茶氧化").top(1)[0][0]])[0]
     assert "绿茶" in best.text

@@ -15,10 +15,11 @@ from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_CHINESE, STOPWORDS_EN
 
+from core.cjk import LETTERS as _CJK
+
 TOKENIZER_VERSION = "en-snowball+zh-jieba-bigram/1"
 
 # CJK ideographs, kana and hangul are written without spaces; everything else splits on non-word characters.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN_RE = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
 _EN_STOP = frozenset(STOPWORDS_EN)
 _ZH_STOP = frozenset(STOPWORDS_CHINESE)
