@@ -11,10 +11,12 @@ import unicodedata
 from pathlib import Path
 
 from core.errors import DocumentError
+from ingest import limits
 from ingest.atomic import write_atomic
+from ingest.loaders import SUPPORTED_SUFFIXES, file_suffix
 
-# The formats `rag ingest` reads (ingest.loaders.SUPPORTED_SUFFIXES), as the uploader wants them: no dots.
-UPLOAD_TYPES = ("pdf", "docx", "html", "htm", "md", "txt", "jsonl")
+# The formats `rag ingest` reads, as the uploader wants them: no leading dot.
+UPLOAD_TYPES = tuple(suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES)
 UPLOAD_DIRNAME = "uploads"
 MAX_NAME_CHARS = 120
 _UNSAFE_CHARS = re.compile(r"[^\w.\- ()]+")  # \w is Unicode-aware: Chinese names survive
@@ -30,26 +32,21 @@ def safe_upload_name(name: str) -> str:
     base = unicodedata.normalize("NFKC", name).replace("\\", "/").split("/")[-1]
     cleaned = _UNSAFE_CHARS.sub("_", base).strip(" ._")
     cleaned = re.sub(r"_{2,}", "_", cleaned)
+    known = file_suffix(cleaned)  # ".jsonl.gz" counts as one suffix
     stem, dot, suffix = cleaned.rpartition(".")
+    if known:
+        stem, suffix = cleaned[: -len(known)], known[1:]
     if not dot or not stem.strip(" ._"):
         raise DocumentError(name, "the file name has no usable name or extension", _types_hint())
-    if suffix.lower() not in UPLOAD_TYPES:
+    if not known:
         raise DocumentError(name, f"'.{suffix}' files cannot be indexed", _types_hint())
     stem = stem[: MAX_NAME_CHARS - len(suffix) - 1].strip(" ._")
     return f"{stem}.{suffix.lower()}"
 
 
 def check_upload_size(name: str, size_bytes: int, max_mb: float) -> None:
-    """Refuse an upload larger than `max_mb`, saying how big it is and how to raise the limit."""
-    size_mb = size_bytes / (1024 * 1024)
-    if size_mb > max_mb:
-        raise DocumentError(
-            name,
-            f"the file is {size_mb:.1f} MB, above the {max_mb:g} MB limit",
-            "split it, or raise the limit: set RAG_MAX_FILE_MB before starting the app or server",
-        )
-    if size_bytes == 0:
-        raise DocumentError(name, "the file is empty", "upload a file with content")
+    """Refuse an upload larger than `max_mb` or empty: the same check (and limit) as `rag ingest`."""
+    limits.check_size(name, size_bytes, max_mb)
 
 
 def save_upload(folder: Path, name: str, data: bytes) -> Path:

@@ -66,7 +66,7 @@ def test_too_large_and_wrong_type_are_rejected_with_reasons(index_dir, monkeypat
     monkeypatch.setenv("RAG_MAX_FILE_MB", "0.001")  # about 1 KB
     at = upload(documents_page(), ("big.txt", b"x " * 2000), ("ok.txt", b"small text about tea"))
     results = dict(zip(table_column(at, 0, "file"), table_column(at, 0, "message"), strict=True))
-    assert "above the 0.001 MB limit" in results["big.txt"] and "RAG_MAX_FILE_MB" in results["big.txt"]
+    assert "over the 0.001 MB limit" in results["big.txt"] and "RAG_MAX_FILE_MB" in results["big.txt"]
     assert results["ok.txt"] == ""
     assert "1 of 2 file(s) could not be added" in at.warning[0].value
 

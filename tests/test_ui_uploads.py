@@ -63,3 +63,10 @@ def test_upload_types_match_what_ingest_reads():
     from ingest.loaders import SUPPORTED_SUFFIXES
 
     assert {f".{t}" for t in UPLOAD_TYPES} <= set(SUPPORTED_SUFFIXES)
+
+
+def test_every_ingest_type_can_be_uploaded_including_double_suffixes():
+    # Issue 9 item 6: the uploader used to drop .markdown and .jsonl.gz silently.
+    assert safe_upload_name("notes.markdown") == "notes.markdown"
+    assert safe_upload_name("Corpus.JSONL.GZ") == "Corpus.jsonl.gz"
+    assert "jsonl.gz" in UPLOAD_TYPES and "markdown" in UPLOAD_TYPES
