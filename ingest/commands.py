@@ -69,31 +69,18 @@ def _register_ingest(subparsers) -> None:
         help="sentence-transformers model id or local folder (default: bundled all-MiniLM-L6-v2)",
     )
     p.add_argument("--device", choices=DEVICES, help=f"where to embed (default: {Settings.device})")
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        metavar="N",
-        help=f"passages per embedding batch (default: {Settings.batch_size})",
-    )
-    p.add_argument(
-        "--chunk-tokens",
-        type=int,
-        metavar="N",
-        help=f"model tokens per passage (default: {Settings.chunk_tokens})",
-    )
-    p.add_argument(
-        "--chunk-overlap",
-        type=int,
-        metavar="N",
-        help=f"tokens shared by neighbouring passages (default: {Settings.chunk_overlap})",
-    )
-    p.add_argument(
-        "--max-file-mb",
-        type=float,
-        metavar="X",
-        help=f"refuse larger files (default: {Settings.max_file_mb:g})",
-    )
+    for flag, kind, metavar, field, what in _TUNING_FLAGS:
+        default = getattr(Settings, field)
+        p.add_argument(flag, type=kind, metavar=metavar, help=f"{what} (default: {default:g})")
     p.set_defaults(func=run_ingest)
+
+
+_TUNING_FLAGS = (  # flag, type, metavar, Settings field, help
+    ("--batch-size", int, "N", "batch_size", "passages per embedding batch"),
+    ("--chunk-tokens", int, "N", "chunk_tokens", "model tokens per passage"),
+    ("--chunk-overlap", int, "N", "chunk_overlap", "tokens shared by neighbouring passages"),
+    ("--max-file-mb", float, "X", "max_file_mb", "refuse larger files"),
+)
 
 
 def _register_remove(subparsers) -> None:

@@ -84,15 +84,6 @@ class _Prepared:
     chunks: list[Chunk]
 
 
-def file_sha256(path: str) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -216,7 +207,7 @@ class _Ingest:
             raise DocumentError(
                 path,
                 "no text could be extracted",
-                "if it is a scanned document, run OCR on it first (e.g. ocrmypdf)",
+                "if it is a scan, check that Tesseract is installed (bash scripts/install_tesseract.sh) and the page is legible",
             )
         return docs, chunks
 

@@ -19,6 +19,7 @@ import string
 import time
 import unicodedata
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,6 +259,17 @@ def score_questions(engine, questions: list[QaQuestion], mode: str, bar=None) ->
     return metrics
 
 
+@contextmanager
+def progress_bar(progress, total: int, desc: str):
+    """`progress(total, desc)`'s bar, closed afterwards; None when there is no progress factory."""
+    bar = progress(total, desc) if progress else None
+    try:
+        yield bar
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def evaluate_qa(
     path: str | Path,
     settings,
@@ -282,12 +294,8 @@ def evaluate_qa(
     build_index(write_paragraphs(qa, work / "docs"), full)
     questions = sample_questions(qa, n, seed)
     report = QaReport(qa.name, len(questions), settings.retrieval_mode, full.index_dir)
-    bar = progress(len(questions), "questions") if progress else None
-    try:
+    with progress_bar(progress, len(questions), "questions") as bar:
         report.metrics = score_questions(Engine.from_settings(full), questions, settings.retrieval_mode, bar)
-    finally:
-        if bar is not None:
-            bar.close()
     if unanswerable:
         report.unanswerable = abstention(qa, settings, base, n, seed, progress)
     return report
@@ -304,14 +312,10 @@ def abstention(qa: QaSet, settings, base: Path, n: int | None, seed: int, progre
     build_index(write_paragraphs(qa, work / "docs", keep=set(articles) - held_out), partial)
     questions = sample_questions(qa, n, seed, among=lambda q: q.article in held_out)
     engine = Engine.from_settings(partial)
-    bar = progress(len(questions), "unanswerable questions") if progress else None
     abstained = 0
-    try:
+    with progress_bar(progress, len(questions), "unanswerable questions") as bar:
         for q in questions:
             abstained += not engine.ask(q.text).found
             if bar is not None:
                 bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
     return {"questions": len(questions), "abstain_rate": abstained / len(questions) if questions else 0.0}
